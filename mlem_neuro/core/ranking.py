@@ -1,0 +1,304 @@
+"""Exact and differentiable ranks, batched row-wise.
+
+Every function here works on the last axis of a 2D tensor of shape
+``(n_rows, n_items)``: one row per unit (or per repeat), one column per pair of
+stimuli.
+
+The differentiable rank is the l2-regularised soft rank of Blondel et al.
+(2020, "Fast differentiable sorting and ranking"): the projection of the
+(scaled) values onto the permutahedron, computed with a sort and an isotonic
+regression solved by pool-adjacent-violators (PAV). The PAV here merges every
+violating pair of adjacent blocks at once, so each pass is a handful of
+vectorised tensor operations over all rows, on CPU or GPU alike.
+"""
+
+import torch
+
+__all__ = [
+    "rankdata",
+    "weighted_rankdata",
+    "soft_rank",
+    "scaled_soft_rank",
+    "pearson_rows",
+    "standardise_rows",
+]
+
+
+def _run_bounds(sorted_values):
+    """First and last position of the run of equal values each item belongs to.
+
+    Parameters
+    ----------
+    sorted_values : tensor of shape (n_rows, n_items)
+        Values sorted along the last axis.
+
+    Returns
+    -------
+    first, last : long tensors of shape (n_rows, n_items)
+    """
+    n_rows, n_items = sorted_values.shape
+    position = torch.arange(n_items, device=sorted_values.device).expand(n_rows, n_items)
+    new_run = torch.ones_like(sorted_values, dtype=torch.bool)
+    new_run[:, 1:] = sorted_values[:, 1:] != sorted_values[:, :-1]
+    first = torch.where(new_run, position, 0).cummax(dim=1).values
+    run_ends = torch.ones_like(new_run)
+    run_ends[:, :-1] = new_run[:, 1:]
+    last_reversed = torch.where(run_ends, position, n_items).flip(1).cummin(dim=1).values
+    return first, last_reversed.flip(1)
+
+
+def rankdata(values):
+    """Ranks along the last axis, ties given their average rank.
+
+    Parameters
+    ----------
+    values : tensor of shape (n_rows, n_items)
+
+    Returns
+    -------
+    ranks : tensor of shape (n_rows, n_items)
+        Ranks from 1 to n_items, in the dtype of ``values`` (float32 or
+        float64), as :func:`scipy.stats.rankdata` with ``method="average"``.
+    """
+    sorted_values, order = values.sort(dim=1)
+    first, last = _run_bounds(sorted_values)
+    sorted_ranks = (first + last).to(values.dtype) / 2 + 1
+    return torch.empty_like(sorted_ranks).scatter_(1, order, sorted_ranks)
+
+
+def weighted_rankdata(values, counts):
+    """Average ranks of items that each stand for ``counts`` tied copies.
+
+    Ranking groups of tied pairs is the same as ranking every pair, at the
+    cost of the number of groups: the group of ``c`` copies that follows
+    ``k`` copies in sorted order occupies ranks ``k + 1 ... k + c`` and so
+    gets their mean, ``k + (c + 1) / 2``. Groups whose values are equal are
+    pooled too.
+
+    Parameters
+    ----------
+    values : tensor of shape (n_rows, n_groups)
+    counts : tensor of shape (n_groups,)
+        Number of copies behind each group; positive.
+
+    Returns
+    -------
+    ranks : tensor of shape (n_rows, n_groups)
+        The average rank, among all ``counts.sum()`` copies, of each group.
+    """
+    sorted_values, order = values.sort(dim=1)
+    sorted_counts = counts.to(values.dtype)[order]
+    upto = sorted_counts.cumsum(dim=1)
+    first, last = _run_bounds(sorted_values)
+    before_run = upto.gather(1, first) - sorted_counts.gather(1, first)
+    run_size = upto.gather(1, last) - before_run
+    sorted_ranks = before_run + (run_size + 1) / 2
+    return torch.empty_like(sorted_ranks).scatter_(1, order, sorted_ranks)
+
+
+def _pool_adjacent_violators(targets, weights):
+    """Weighted decreasing isotonic regression of each row, l2 loss.
+
+    Works on a compact list of blocks per row, ``(n_rows, n_blocks)``, padded
+    at the end with empty blocks. Each pass pools every adjacent pair of
+    blocks that violates the order; pooling violators in any order reaches
+    the unique solution, so pooling them all at once is exact. The lists
+    shrink as blocks merge and solved rows drop out, so later passes cost
+    little.
+
+    Parameters
+    ----------
+    targets : tensor of shape (n_rows, n_items)
+    weights : tensor of shape (n_rows, n_items)
+        Positive weight of each item.
+
+    Returns
+    -------
+    block_of_item : long tensor of shape (n_rows, n_items)
+        Index of the final block of each item within its row.
+    block_weights : tensor of shape (n_rows, n_blocks)
+        Total weight of each final block (0 for padding).
+    fitted : tensor of shape (n_rows, n_items)
+        The isotonic regression: each item's block mean.
+    """
+    n_rows, n_items = targets.shape
+    device = targets.device
+    is_start = torch.zeros(n_rows, n_items + 1, dtype=torch.bool, device=device)
+    active = torch.arange(n_rows, device=device)
+    sums = targets * weights
+    sizes = weights
+    starts = torch.arange(n_items, device=device).expand(n_rows, n_items)
+    while True:
+        # Padding blocks have weight 0 and a NaN mean, which never compares true.
+        means = sums / sizes
+        violates = means[:, 1:] > means[:, :-1]
+        still_active = violates.any(dim=1)
+        if not bool(still_active.all()):
+            # Rows without violations are solved: record their blocks, drop them.
+            done = ~still_active
+            is_start[active[done]] = is_start[active[done]].scatter_(1, starts[done], True)
+            active, sums, sizes = active[still_active], sums[still_active], sizes[still_active]
+            starts, violates = starts[still_active], violates[still_active]
+            if active.numel() == 0:
+                break
+        opens_block = torch.ones_like(sizes, dtype=torch.bool)
+        opens_block[:, 1:] = ~violates
+        new_block = opens_block.cumsum(dim=1) - 1
+        width = int(new_block[:, -1].max()) + 1
+        sums = sums.new_zeros(len(active), width).scatter_add_(1, new_block, sums)
+        sizes = torch.zeros_like(sums).scatter_add_(1, new_block, sizes)
+        # Items that do not open a block are sent to a spare last column;
+        # padding blocks start at n_items, a column dropped at the end.
+        starts = torch.full((len(active), width + 1), n_items, device=device).scatter_(
+            1, torch.where(opens_block, new_block, width), starts
+        )[:, :width]
+    block_of_item = is_start[:, :n_items].cumsum(dim=1) - 1
+    n_blocks = int(block_of_item[:, -1].max()) + 1
+    block_sums = targets.new_zeros(n_rows, n_blocks).scatter_add_(
+        1, block_of_item, targets * weights
+    )
+    block_weights = torch.zeros_like(block_sums).scatter_add_(1, block_of_item, weights)
+    fitted = (block_sums / block_weights).gather(1, block_of_item)
+    return block_of_item, block_weights, fitted
+
+
+class _IsotonicDecreasing(torch.autograd.Function):
+    """Weighted decreasing isotonic regression (see _pool_adjacent_violators).
+
+    Its Jacobian is block-diagonal: within a block every output is the
+    weighted mean of the block's inputs, so the gradient reaching input i is
+    ``weights[i] * sum(block's output gradients) / block weight``.
+    """
+
+    @staticmethod
+    def forward(ctx, targets, weights):
+        block_of_item, block_weights, fitted = _pool_adjacent_violators(targets, weights)
+        ctx.save_for_backward(block_of_item, block_weights, weights)
+        return fitted
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        block_of_item, block_weights, weights = ctx.saved_tensors
+        block_grad = torch.zeros_like(block_weights).scatter_add_(1, block_of_item, grad_output)
+        return weights * (block_grad / block_weights).gather(1, block_of_item), None
+
+
+def soft_rank(values, regularization_strength=1.0, counts=None):
+    """l2-regularised soft ranks along the last axis (ascending).
+
+    Parameters
+    ----------
+    values : tensor of shape (n_rows, n_items)
+    regularization_strength : float
+        Positive. As it goes to 0 the soft ranks become the hard ranks
+        1 ... n_items; as it grows they shrink towards their mean, affinely
+        in ``values``. It acts on ``values`` in their own units: see
+        :func:`scaled_soft_rank` for a scale-free version.
+    counts : tensor of shape (n_items,), optional
+        Number of tied copies each item stands for. The soft ranks are then
+        those every copy would get among all ``counts.sum()`` copies (copies
+        of one item always share a block of the isotonic regression, so
+        this is exact), at the cost of ``n_items`` only.
+
+    Returns
+    -------
+    soft_ranks : tensor of shape (n_rows, n_items)
+        Differentiable with respect to ``values``.
+    """
+    if values.ndim != 2:
+        raise ValueError(f"values must be 2D (n_rows, n_items), got shape {tuple(values.shape)}")
+    if not regularization_strength > 0:
+        raise ValueError(
+            f"regularization_strength must be positive, got {regularization_strength!r}"
+        )
+    n_items = values.shape[1]
+    # Soft ranks ignore a shift of each row; centring keeps block sums small.
+    scaled = (values - values.mean(dim=1, keepdim=True)) / regularization_strength
+    sorted_desc, order = scaled.sort(dim=1, descending=True)
+    if counts is None:
+        weights = torch.ones_like(sorted_desc)
+        mean_position = torch.arange(n_items, 0, -1, dtype=values.dtype, device=values.device)
+    else:
+        # An item of c copies after k copies in descending order occupies
+        # ranks total - k ... total - k - c + 1, whose mean is its target.
+        weights = counts.to(values.dtype)[order]
+        mean_position = weights.sum(dim=1, keepdim=True) - weights.cumsum(dim=1) + (weights + 1) / 2
+    dual = _IsotonicDecreasing.apply(sorted_desc - mean_position, weights)
+    sorted_soft_ranks = sorted_desc - dual
+    return torch.empty_like(sorted_soft_ranks).scatter(1, order, sorted_soft_ranks)
+
+
+def scaled_soft_rank(values, regularization=0.1, counts=None):
+    """Soft ranks with a regularisation relative to the spread of each row.
+
+    Each row is rescaled so that its standard deviation equals that of the
+    ranks 1 ... n, ``sqrt((n**2 - 1) / 12)``, before the soft rank of
+    strength ``regularization``. The result is thus invariant to the scale
+    (and shift) of each row, and ``regularization`` means the same whatever
+    the number of pairs or the size of the predictions: at 0.1 the soft ranks
+    are close to the hard ones, at 10 they are almost affine in the values.
+
+    Parameters
+    ----------
+    values : tensor of shape (n_rows, n_items)
+    regularization : float
+        Positive, relative regularisation strength.
+    counts : tensor of shape (n_items,), optional
+        Tied copies behind each item, as in :func:`soft_rank`; the spread
+        is then that of all copies.
+
+    Returns
+    -------
+    soft_ranks : tensor of shape (n_rows, n_items)
+    """
+    if counts is None:
+        counts = torch.ones(values.shape[1], dtype=values.dtype, device=values.device)
+        soft_rank_counts = None
+    else:
+        counts = soft_rank_counts = counts.to(values.dtype)
+    total = counts.sum()
+    mean = (values * counts).sum(dim=1, keepdim=True) / total
+    variance = (counts * (values - mean) ** 2).sum(dim=1, keepdim=True) / (total - 1)
+    spread = variance.sqrt().clamp_min(torch.finfo(values.dtype).tiny)
+    rank_std = torch.sqrt((total**2 - 1).clamp_min(1) / 12)
+    return soft_rank(values * (rank_std / spread), regularization, soft_rank_counts)
+
+
+def pearson_rows(x, target, counts=None):
+    """Pearson correlation of each row of ``x`` with a standardised target.
+
+    Parameters
+    ----------
+    x : tensor of shape (n_rows, n_items)
+    target : tensor of shape (n_rows, n_items) or (n_items,)
+        Without ``counts``, the target itself, centred and of unit norm along
+        the last axis (see :func:`standardise_rows`). With ``counts``, the
+        sum of the standardised target over the copies behind each item.
+    counts : tensor of shape (n_items,), optional
+        Number of copies each item of ``x`` stands for.
+
+    Returns
+    -------
+    r : tensor of shape (n_rows,)
+    """
+    if counts is None:
+        counts = torch.ones(x.shape[1], dtype=x.dtype, device=x.device)
+    counts = counts.to(x.dtype)
+    x_centred = x - (x * counts).sum(dim=1, keepdim=True) / counts.sum()
+    norm = (counts * x_centred**2).sum(dim=1).sqrt().clamp_min(torch.finfo(x.dtype).tiny)
+    return (x_centred * target).sum(dim=1) / norm
+
+
+def standardise_rows(y):
+    """Centre each row and scale it to unit norm (a constant row becomes 0).
+
+    Parameters
+    ----------
+    y : tensor of shape (n_rows, n_items)
+
+    Returns
+    -------
+    tensor of shape (n_rows, n_items)
+    """
+    centred = y - y.mean(dim=1, keepdim=True)
+    return centred / centred.norm(dim=1, keepdim=True).clamp_min(torch.finfo(y.dtype).tiny)
