@@ -1,0 +1,171 @@
+"""Neural distances between the patterns of pairs of stimuli, for many units at once."""
+
+import numpy as np
+import torch
+
+from .validation import check_option
+
+__all__ = [
+    "NEURAL_DISTANCES",
+    "check_patterns",
+    "check_precomputed_neural_distances",
+    "standardise_for_distance",
+    "unit_pair_distances",
+]
+
+NEURAL_DISTANCES = ("euclidean", "sqeuclidean", "correlation", "cosine", "manhattan")
+
+
+def check_patterns(Y, n_stimuli, name="Y"):
+    """Validate a pattern matrix.
+
+    Parameters
+    ----------
+    Y : array of shape (n_stimuli, n_columns)
+    n_stimuli : int
+        Number of stimuli described by the features.
+
+    Returns
+    -------
+    array of shape (n_stimuli, n_columns)
+    """
+    array = np.asarray(Y)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name} must be an array of shape (n_stimuli, n_columns), got shape {array.shape}."
+        )
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}.")
+    if array.shape[0] != n_stimuli:
+        raise ValueError(
+            f"{name} has {array.shape[0]} rows (stimuli) but features describe {n_stimuli} "
+            "stimuli; they must match."
+        )
+    bad = ~np.isfinite(array)
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        raise ValueError(
+            f"{name} contains {bad.sum()} NaN or infinite value(s), first at row {rows[0]}, "
+            f"column {cols[0]}. Remove or impute them before fitting."
+        )
+    return array
+
+
+def check_precomputed_neural_distances(distances, n_stimuli):
+    """Validate a precomputed neural distance matrix.
+
+    Parameters
+    ----------
+    distances : array of shape (n_stimuli, n_stimuli)
+        Symmetric and finite.
+
+    Returns
+    -------
+    array of shape (n_stimuli, n_stimuli), float64
+    """
+    array = np.asarray(distances, dtype=np.float64)
+    if array.shape != (n_stimuli, n_stimuli):
+        raise ValueError(
+            "With distance='precomputed', Y must be a distance matrix of shape "
+            f"({n_stimuli}, {n_stimuli}) matching the features, got {array.shape}."
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError("The precomputed distance matrix Y contains NaN or infinite values.")
+    if not np.allclose(array, array.T):
+        raise ValueError("The precomputed distance matrix Y must be symmetric.")
+    return array
+
+
+def standardise_for_distance(Y, distance):
+    """Rescale patterns without changing the ranks of their distances.
+
+    Euclidean-type distances are invariant to a translation shared by all
+    stimuli and scale with a global factor, so columns are centred and the
+    whole matrix divided by its standard deviation: the result no longer
+    depends on the unit of measurement (tesla, volts, % signal) and float32
+    keeps its precision. Correlation and cosine distances are left as is.
+
+    Parameters
+    ----------
+    Y : array of shape (n_stimuli, n_columns)
+
+    Returns
+    -------
+    array of shape (n_stimuli, n_columns), float64
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    if distance in ("correlation", "cosine"):
+        return Y
+    centred = Y - Y.mean(axis=0)
+    scale = centred.std()
+    return centred / scale if scale > 0 else centred
+
+
+def _transform_within_units(patterns, mask, distance):
+    """Normalise patterns so that every distance is a function of the squared euclidean one.
+
+    patterns : (n_units, n_stimuli, width), zero where ``mask`` is False.
+    """
+    if distance == "correlation":
+        mask = mask[:, None, :].to(patterns.dtype)
+        sizes = mask.sum(dim=2, keepdim=True)
+        patterns = (patterns - patterns.sum(dim=2, keepdim=True) / sizes) * mask
+    if distance in ("correlation", "cosine"):
+        norms = patterns.norm(dim=2, keepdim=True)
+        patterns = patterns / norms.clamp_min(torch.finfo(patterns.dtype).tiny)
+    return patterns
+
+
+def unit_pair_distances(patterns, mask, first, second, distance, all_pairs):
+    """Distance between the two stimuli of each pair, within each unit.
+
+    Parameters
+    ----------
+    patterns : tensor of shape (n_units, n_stimuli, width)
+        Each unit's columns of Y, zero-padded to a common width.
+    mask : bool tensor of shape (n_units, width)
+        True on real columns.
+    first, second : long tensors of shape (n_pairs,)
+        Stimuli of each pair.
+    distance : str
+        One of :data:`NEURAL_DISTANCES`. Correlation and cosine distances are
+        ``1 - r``; a unit whose pattern is constant for a stimulus gets
+        distance 1 to every other stimulus under them.
+    all_pairs : bool
+        True when the pairs are every ``i < j`` in row-major order; a Gram
+        matrix is then faster than differences.
+
+    Returns
+    -------
+    distances : tensor of shape (n_units, n_pairs)
+    """
+    check_option("distance", distance, NEURAL_DISTANCES)
+    patterns = _transform_within_units(patterns, mask, distance)
+    if distance == "manhattan":
+        if all_pairs:
+            full = torch.cdist(patterns, patterns, p=1)
+            return full[:, first, second]
+        return _pairwise_by_difference(patterns, first, second, p=1)
+    if all_pairs:
+        gram = patterns @ patterns.transpose(1, 2)
+        norms = torch.diagonal(gram, dim1=1, dim2=2)
+        squared = (norms[:, first] + norms[:, second] - 2 * gram[:, first, second]).clamp_min(0)
+    else:
+        squared = _pairwise_by_difference(patterns, first, second, p=2)
+    if distance == "euclidean":
+        return squared.sqrt()
+    if distance == "sqeuclidean":
+        return squared
+    return squared / 2  # 1 - r for unit-norm (centred) patterns
+
+
+def _pairwise_by_difference(patterns, first, second, p, pairs_per_step=4096):
+    """Sum of |differences|**p per pair, bounded in memory."""
+    pieces = []
+    for start in range(0, len(first), pairs_per_step):
+        stop = start + pairs_per_step
+        difference = patterns[:, first[start:stop]] - patterns[:, second[start:stop]]
+        pieces.append(difference.abs().pow(p).sum(dim=2))
+    return torch.cat(pieces, dim=1)

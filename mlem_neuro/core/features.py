@@ -1,0 +1,247 @@
+"""Theoretical features: from a table of stimuli to distances between pairs.
+
+A feature is *numeric* (numbers, min-max scaled to [0, 1] so that the
+largest difference is 1) or *categorical* (booleans, categories, strings:
+two stimuli are at distance 0 when they share the level, 1 otherwise).
+For a pair of stimuli the feature-distance vector is ``d_f = |x_if - x_jf|``.
+
+Missing values (NaN, None, pd.NA) follow the ``missing`` policy:
+
+- ``"raise"`` (default): refuse them, naming the column and the rows.
+- ``"zero"``: a pair in which either stimulus lacks the feature gets distance 0
+  on that feature, i.e. the feature is taken to say nothing about the pair.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .validation import check_option
+
+__all__ = ["FeatureEncoder", "pair_feature_distances", "check_precomputed_feature_distances"]
+
+MISSING_POLICIES = ("raise", "zero")
+
+
+def _column_kind(name, column):
+    """'numeric' or 'categorical' for a pandas column, or a clear error."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
+        return "numeric"
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        values = column.dropna()
+        if all(isinstance(value, (str, bool, np.bool_)) for value in values):
+            return "categorical"
+        kinds = sorted({type(value).__name__ for value in values})
+        raise TypeError(
+            f"Feature {name!r} holds values of type(s) {kinds}; expected numbers, booleans, "
+            "categories or strings. Convert the column before fitting."
+        )
+    raise TypeError(
+        f"Feature {name!r} has dtype {dtype}, which is not a known feature type; expected a "
+        "numeric, boolean, categorical or string column."
+    )
+
+
+class FeatureEncoder:
+    """Learn how to code each feature, then code tables of stimuli.
+
+    Parameters
+    ----------
+    missing : {"raise", "zero"}
+        Policy for missing values, see the module docstring.
+
+    Attributes
+    ----------
+    feature_names_ : list of str
+    kinds_ : list of {"numeric", "categorical"}
+    """
+
+    def __init__(self, missing="raise"):
+        self.missing = missing
+
+    def fit(self, features):
+        """Learn names, kinds, numeric ranges and categorical levels.
+
+        Parameters
+        ----------
+        features : DataFrame or array of shape (n_stimuli, n_features)
+
+        Returns
+        -------
+        self
+        """
+        check_option("missing", self.missing, MISSING_POLICIES)
+        table = self._as_table(features)
+        if table.shape[0] < 2:
+            raise ValueError(
+                f"features must describe at least 2 stimuli, got {table.shape[0]} row(s)."
+            )
+        if table.shape[1] < 1:
+            raise ValueError("features must have at least one column, got none.")
+        names = [str(name) for name in table.columns]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        if duplicated:
+            raise ValueError(f"features has duplicated column names: {duplicated}.")
+        self.feature_names_ = names
+        self.kinds_ = []
+        self._ranges = []
+        self._levels = []
+        for name, (_, column) in zip(names, table.items()):
+            kind = _column_kind(name, column)
+            self._check_missing(name, column)
+            observed = column.dropna()
+            if observed.nunique() < 2:
+                raise ValueError(
+                    f"Feature {name!r} is constant over the stimuli (single level "
+                    f"{observed.iloc[0] if len(observed) else 'missing'!r}): it cannot explain "
+                    "any neural distance. Drop it from the feature table."
+                )
+            self.kinds_.append(kind)
+            if kind == "numeric":
+                values = observed.to_numpy(dtype=float)
+                if not np.all(np.isfinite(values)):
+                    raise ValueError(f"Feature {name!r} contains infinite values.")
+                self._ranges.append((values.min(), values.max()))
+                self._levels.append(None)
+            else:
+                self._ranges.append(None)
+                self._levels.append(pd.Index(pd.unique(observed)))
+        return self
+
+    def transform(self, features):
+        """Code a table of stimuli with the learned encoding.
+
+        Parameters
+        ----------
+        features : DataFrame or array of shape (n_stimuli, n_features)
+            Same columns as the table given to :meth:`fit`.
+
+        Returns
+        -------
+        codes : array of shape (n_stimuli, n_features)
+            Scaled values of numeric features and level indices of categorical
+            ones (levels unseen in :meth:`fit` get new indices), NaN where
+            missing.
+        """
+        table = self._as_table(features)
+        names = [str(name) for name in table.columns]
+        if names != self.feature_names_:
+            raise ValueError(
+                f"features has columns {names}, but the model was fitted on {self.feature_names_}."
+            )
+        codes = np.empty(table.shape, dtype=np.float64)
+        for index, (name, (_, column)) in enumerate(zip(names, table.items())):
+            self._check_missing(name, column)
+            if self.kinds_[index] == "numeric":
+                if _column_kind(name, column) != "numeric":
+                    raise TypeError(
+                        f"Feature {name!r} was numeric when fitted, got {column.dtype}."
+                    )
+                low, high = self._ranges[index]
+                codes[:, index] = (column.to_numpy(dtype=float, na_value=np.nan) - low) / (
+                    high - low
+                )
+            else:
+                levels = self._levels[index]
+                unseen = pd.Index(pd.unique(column.dropna())).difference(levels)
+                all_levels = levels.append(unseen)
+                level_codes = all_levels.get_indexer(column.to_numpy(dtype=object))
+                codes[:, index] = np.where(column.isna().to_numpy(), np.nan, level_codes)
+        return codes
+
+    @property
+    def categorical_(self):
+        """Boolean array of shape (n_features,): True for categorical features."""
+        return np.array([kind == "categorical" for kind in self.kinds_])
+
+    def _check_missing(self, name, column):
+        missing_rows = np.flatnonzero(column.isna().to_numpy())
+        if self.missing == "raise" and missing_rows.size:
+            raise ValueError(
+                f"Feature {name!r} has {missing_rows.size} missing value(s) (rows "
+                f"{missing_rows[:5].tolist()}{'...' if missing_rows.size > 5 else ''}). Fill "
+                "them, or pass missing='zero' to give pairs involving them distance 0 on "
+                "this feature."
+            )
+
+    @staticmethod
+    def _as_table(features):
+        if isinstance(features, pd.DataFrame):
+            return features
+        if isinstance(features, pd.Series):
+            return features.to_frame()
+        array = np.asarray(features)
+        if array.ndim != 2:
+            raise ValueError(
+                "features must be a DataFrame or a 2D array of shape (n_stimuli, n_features), "
+                f"got an array of shape {array.shape}."
+            )
+        if not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
+            raise TypeError(
+                f"features given as an array must be numeric, got dtype {array.dtype}; use a "
+                "DataFrame for categorical features."
+            )
+        return pd.DataFrame(array, columns=[f"feature_{index}" for index in range(array.shape[1])])
+
+
+def pair_feature_distances(codes, categorical, first, second):
+    """Feature-distance vectors of pairs of stimuli.
+
+    Parameters
+    ----------
+    codes : tensor of shape (n_stimuli, n_features)
+        Output of :meth:`FeatureEncoder.transform`, NaN where missing.
+    categorical : bool tensor of shape (n_features,)
+    first, second : long tensors of shape (n_pairs,)
+        The two stimuli of each pair.
+
+    Returns
+    -------
+    distances : tensor of shape (n_pairs, n_features)
+        ``|x_i - x_j|`` for numeric features, ``x_i != x_j`` for categorical
+        ones, 0 where either value is missing.
+    """
+    a, b = codes[first], codes[second]
+    numeric = (a - b).abs()
+    different = (a != b).to(codes.dtype)
+    distances = torch.where(categorical, different, numeric)
+    return torch.nan_to_num(distances.masked_fill(a.isnan() | b.isnan(), 0.0), nan=0.0)
+
+
+def check_precomputed_feature_distances(distances):
+    """Validate precomputed feature distances.
+
+    Parameters
+    ----------
+    distances : array of shape (n_stimuli, n_stimuli, n_features)
+        Symmetric in the first two axes, finite and non-negative.
+
+    Returns
+    -------
+    array of shape (n_stimuli, n_stimuli, n_features), float64
+    """
+    array = np.asarray(distances, dtype=np.float64)
+    if array.ndim != 3 or array.shape[0] != array.shape[1]:
+        raise ValueError(
+            "Precomputed feature distances must have shape (n_stimuli, n_stimuli, "
+            f"n_features), got {array.shape}."
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError("Precomputed feature distances contain NaN or infinite values.")
+    if np.any(array < 0):
+        raise ValueError("Precomputed feature distances must be non-negative.")
+    if not np.allclose(array, array.transpose(1, 0, 2)):
+        raise ValueError("Precomputed feature distances must be symmetric in the stimulus axes.")
+    if np.any(np.diagonal(array) != 0):
+        warnings.warn(
+            "Precomputed feature distances have non-zero diagonal entries; only pairs of "
+            "distinct stimuli are used.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return array

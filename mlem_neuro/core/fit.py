@@ -1,0 +1,469 @@
+"""fit_units: one MLEM metric per unit, all units batched, with optional cross-validation."""
+
+import dataclasses
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.model_selection import GroupKFold, KFold
+from tqdm.auto import tqdm
+
+from .distances import (
+    NEURAL_DISTANCES,
+    check_patterns,
+    check_precomputed_neural_distances,
+    standardise_for_distance,
+    unit_pair_distances,
+)
+from .evaluation import permutation_importances, spearman_scores, standardised_ranks
+from .features import FeatureEncoder, check_precomputed_feature_distances, pair_feature_distances
+from .membership import size_sorted_chunks, unit_columns
+from .metric import pair_terms, term_names, term_weights
+from .pairs import estimate_pairs_per_batch, pair_pool, pairs_within, warn_if_correlated
+from .training import TrainingSettings, fit_metrics
+from .validation import (
+    check_device,
+    check_dtype,
+    check_option,
+    check_positive_float,
+    check_positive_int,
+)
+
+__all__ = [
+    "fit_units",
+    "UnitResults",
+    "make_generator",
+    "count_stimuli",
+    "feature_distances_of_pairs",
+    "neural_distance_chunks",
+]
+
+logger = logging.getLogger("mlem_neuro")
+
+BYTES_PER_CHUNK = 1 << 30
+
+
+@dataclasses.dataclass
+class UnitResults:
+    """What :func:`fit_units` learned for every unit.
+
+    Attributes
+    ----------
+    scores : array of shape (n_units,)
+        Spearman correlation between predicted and neural distances: mean
+        over folds on held-out stimuli when ``cv`` was given, else in-sample
+        over all pairs.
+    fold_scores : array of shape (n_folds, n_units) or None
+        Held-out score of every fold (None without ``cv``).
+    importances : DataFrame of shape (n_units, n_terms)
+        Permutation importance of each term (features, then "a:b"
+        interactions): the mean drop in score when that term is shuffled
+        across pairs, on the pairs scores are computed on.
+    metrics : array of shape (n_units, n_features, n_features)
+        Learned metrics, unit Frobenius norm (the mean over folds,
+        renormalised, under cross-validation).
+    feature_names : list of str
+    term_names : list of str
+    train_scores : array of shape (n_units,)
+        Best soft Spearman correlation reached on the training pairs (mean
+        over folds).
+    info : dict
+        How the fit ran: pairs per batch, mode, steps, seconds.
+    """
+
+    scores: np.ndarray
+    fold_scores: np.ndarray | None
+    importances: pd.DataFrame
+    metrics: np.ndarray
+    feature_names: list
+    term_names: list
+    train_scores: np.ndarray
+    info: dict
+
+    def to_dataframe(self):
+        """One row per unit: score, then importance_<term> columns.
+
+        Returns
+        -------
+        DataFrame of shape (n_units, 1 + n_terms)
+        """
+        table = self.importances.add_prefix("importance_")
+        table.insert(0, "score", self.scores)
+        return table
+
+    def metric_frame(self, unit):
+        """The metric of one unit as a DataFrame indexed by feature names."""
+        return pd.DataFrame(
+            self.metrics[unit], index=self.feature_names, columns=self.feature_names
+        )
+
+
+def make_generator(random_state):
+    """A CPU torch.Generator seeded with random_state (a fresh seed when None)."""
+    generator = torch.Generator()
+    if random_state is None:
+        generator.seed()
+    else:
+        generator.manual_seed(check_positive_int("random_state", random_state, minimum=0))
+    return generator
+
+
+def _folds(cv, groups, n_stimuli, random_state):
+    """List of (train, test) stimulus index arrays; one (all, all) fold without cv."""
+    everything = np.arange(n_stimuli)
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (n_stimuli,):
+            raise ValueError(
+                f"groups must have shape ({n_stimuli},), one label per stimulus, got "
+                f"{groups.shape}."
+            )
+    if cv is None:
+        return [(everything, everything)]
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+        n_splits = check_positive_int("cv", int(cv), minimum=2)
+        if groups is not None:
+            if len(np.unique(groups)) < n_splits:
+                raise ValueError(
+                    f"cv={n_splits} folds need at least {n_splits} distinct groups, got "
+                    f"{len(np.unique(groups))}."
+                )
+            cv = GroupKFold(n_splits=n_splits)
+        else:
+            cv = KFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    if hasattr(cv, "split"):
+        splits = list(cv.split(everything, groups=groups))
+    else:
+        splits = list(cv)
+    folds = []
+    for index, (train, test) in enumerate(splits):
+        train, test = np.asarray(train), np.asarray(test)
+        if np.intersect1d(train, test).size:
+            raise ValueError(f"cv fold {index} has stimuli in both its train and test sets.")
+        if train.size < 3 or test.size < 3:
+            raise ValueError(
+                f"cv fold {index} has {train.size} training and {test.size} test stimuli; each "
+                "needs at least 3 to rank pairs."
+            )
+        folds.append((train, test))
+    if not folds:
+        raise ValueError("cv produced no fold.")
+    return folds
+
+
+def feature_distances_of_pairs(
+    features, precomputed_features, missing, first, second, encoder=None
+):
+    """Feature distances of the pairs, the feature names and the fitted encoder.
+
+    Parameters
+    ----------
+    encoder : FeatureEncoder, optional
+        Already fitted (to score new stimuli with the training encoding);
+        fitted on ``features`` when None. None is returned for precomputed
+        feature distances.
+
+    Returns
+    -------
+    distances : tensor of shape (n_pairs, n_features), float64
+    names : list of str
+    encoder : FeatureEncoder or None
+    """
+    if precomputed_features:
+        array = check_precomputed_feature_distances(features)
+        distances = torch.from_numpy(array[first.numpy(), second.numpy()])
+        return distances, [f"feature_{index}" for index in range(array.shape[2])], None
+    if encoder is None:
+        encoder = FeatureEncoder(missing=missing).fit(features)
+    codes = torch.from_numpy(encoder.transform(features))
+    categorical = torch.from_numpy(encoder.categorical_)
+    distances = pair_feature_distances(codes, categorical, first, second)
+    return distances, encoder.feature_names_, encoder
+
+
+def count_stimuli(features, precomputed_features):
+    """Number of stimuli described by a feature table or feature-distance array."""
+    if precomputed_features:
+        return np.shape(features)[0]
+    if hasattr(features, "shape"):
+        return features.shape[0]
+    return len(features)
+
+
+def fit_units(
+    features,
+    Y,
+    units=None,
+    *,
+    interactions=False,
+    distance="euclidean",
+    cv=None,
+    groups=None,
+    n_repeats=5,
+    device="cpu",
+    dtype="float32",
+    random_state=None,
+    units_per_chunk=None,
+    pairs_per_batch="auto",
+    max_pairs=1_000_000,
+    learning_rate=0.02,
+    max_steps=1000,
+    patience=50,
+    tol=1e-4,
+    regularization=1.0,
+    weight_decay=0.0,
+    missing="raise",
+    precomputed_features=False,
+    correlation_warning=0.5,
+    feature_names=None,
+    verbose=False,
+):
+    """Fit one MLEM metric per unit of a pattern matrix, all units at once.
+
+    Parameters
+    ----------
+    features : DataFrame or array of shape (n_stimuli, n_features)
+        Theoretical features of the stimuli (numeric, boolean, categorical or
+        string columns; see :class:`mlem_neuro.core.features.FeatureEncoder`).
+        With ``precomputed_features=True``, an array of shape (n_stimuli,
+        n_stimuli, n_features) of feature distances.
+    Y : array of shape (n_stimuli, n_columns)
+        Neural patterns, one row per stimulus.
+    units : sparse matrix of shape (n_units, n_columns) or list of int arrays
+        Columns of Y that make up each unit (searchlight sphere, window,
+        layer...). None: a single unit with every column.
+    interactions : bool
+        Learn a full metric (pairwise interactions of features) instead of a
+        diagonal one.
+    distance : str
+        Neural distance within a unit: "euclidean", "sqeuclidean",
+        "correlation", "cosine" or "manhattan"; or "precomputed", when Y is
+        a distance matrix of shape (n_stimuli, n_stimuli) (one unit).
+    cv : None, int, scikit-learn splitter or iterable of (train, test)
+        Cross-validation over stimuli. An int is a shuffled KFold, or a
+        GroupKFold when ``groups`` is given. Only pairs within the training
+        stimuli are fitted and only pairs within the test stimuli scored:
+        no pair straddles the two.
+    groups : array of shape (n_stimuli,), optional
+        Group label of each stimulus (run, session) for group-aware splits.
+    n_repeats : int
+        Permutations per term for the importances; 0 skips them (they are
+        then NaN).
+    device : str or torch.device
+        Where to compute ("cpu", "cuda", "cuda:1"). Y stays in host memory
+        and one chunk of units at a time is moved to the device.
+    dtype : {"float32", "float64"}
+    random_state : int or None
+        Seed for pair sampling and permutations; None draws a fresh seed.
+    units_per_chunk : int or None
+        Units fitted together; None picks as many as fit in about 1 GiB of
+        working memory. Lower it if memory runs out, raise it for speed on a
+        large GPU.
+    pairs_per_batch : "auto" or int
+        Pairs per optimisation step. "auto" grows the batch until
+        correlations between feature distances are stable across draws (the
+        reference rule). When the training pairs fall into no more distinct
+        feature-distance patterns than this (categorical designs), every step
+        uses every pair, exactly.
+    max_pairs : int
+        Largest pool of pairs of stimuli; beyond it a random subset is used.
+    learning_rate, max_steps, patience, tol, weight_decay
+        AdamW step size, step budget, and early stopping: a unit stops
+        improving when its training score has not risen by ``tol`` for
+        ``patience`` steps; its best step is kept.
+    regularization : float
+        Soft-rank regularisation relative to the spread of the predictions
+        (see :func:`mlem_neuro.core.ranking.scaled_soft_rank`).
+    missing : {"raise", "zero"}
+        Policy for missing feature values.
+    precomputed_features : bool
+        ``features`` are feature distances of shape (n_stimuli, n_stimuli,
+        n_features).
+    correlation_warning : float
+        Warn when two features' distances correlate above this across pairs.
+    feature_names : list of str, optional
+        Names for features given as an array.
+    verbose : bool
+        Log progress and show progress bars.
+
+    Returns
+    -------
+    UnitResults
+    """
+    started = time.perf_counter()
+    check_option("distance", distance, NEURAL_DISTANCES + ("precomputed",))
+    device = check_device(device)
+    torch_dtype = check_dtype(dtype)
+    n_repeats = check_positive_int("n_repeats", n_repeats, minimum=0)
+    max_pairs = check_positive_int("max_pairs", max_pairs, minimum=3)
+    settings = TrainingSettings(
+        n_features=0,
+        interactions=bool(interactions),
+        learning_rate=check_positive_float("learning_rate", learning_rate),
+        weight_decay=check_positive_float("weight_decay", weight_decay, allow_zero=True),
+        max_steps=check_positive_int("max_steps", max_steps),
+        patience=check_positive_int("patience", patience),
+        tol=check_positive_float("tol", tol, allow_zero=True),
+        regularization=check_positive_float("regularization", regularization),
+        verbose=verbose,
+    )
+    generator = make_generator(random_state)
+
+    n_stimuli = count_stimuli(features, precomputed_features)
+    if n_stimuli < 3:
+        raise ValueError(f"MLEM needs at least 3 stimuli to rank pairs, got {n_stimuli}.")
+    if distance == "precomputed":
+        Y = check_precomputed_neural_distances(Y, n_stimuli)
+        if units is not None:
+            raise ValueError("units cannot be given with distance='precomputed'.")
+        columns = None
+    else:
+        Y = check_patterns(Y, n_stimuli)
+        columns = unit_columns(units, Y.shape[1]) if units is not None else [np.arange(Y.shape[1])]
+    folds = _folds(cv, groups, n_stimuli, random_state)
+
+    first, second, all_pairs = pair_pool(n_stimuli, max_pairs, generator)
+    feature_distances, names, _ = feature_distances_of_pairs(
+        features, precomputed_features, missing, first, second
+    )
+    if feature_names is not None:
+        if len(feature_names) != feature_distances.shape[1]:
+            raise ValueError(
+                f"feature_names has {len(feature_names)} names for "
+                f"{feature_distances.shape[1]} features."
+            )
+        names = [str(name) for name in feature_names]
+    constant = [
+        name for name, column in zip(names, feature_distances.T) if column.max() == column.min()
+    ]
+    if constant:
+        raise ValueError(f"Feature(s) {constant} have the same distance for every pair of stimuli.")
+    warn_if_correlated(feature_distances, names, correlation_warning)
+    settings = dataclasses.replace(settings, n_features=len(names))
+
+    if pairs_per_batch == "auto":
+        pairs_per_batch = estimate_pairs_per_batch(feature_distances, generator)
+    else:
+        pairs_per_batch = check_positive_int("pairs_per_batch", pairs_per_batch, minimum=3)
+    terms = pair_terms(feature_distances, settings.interactions).to(device, torch_dtype)
+    names_of_terms = term_names(names, settings.interactions)
+    fold_pairs = [
+        (
+            pairs_within(first, second, train).to(device),
+            pairs_within(first, second, test).to(device),
+        )
+        for train, test in folds
+    ]
+
+    n_units = 1 if distance == "precomputed" else len(columns)
+    outputs = _Outputs(len(folds), n_units, names, names_of_terms)
+    for members, neural in neural_distance_chunks(
+        Y,
+        columns,
+        distance,
+        first,
+        second,
+        all_pairs,
+        units_per_chunk,
+        device,
+        torch_dtype,
+        verbose,
+    ):
+        for fold, (train, test) in enumerate(fold_pairs):
+            learned, best, n_steps = fit_metrics(
+                terms[train], neural[:, train], settings, pairs_per_batch, generator
+            )
+            weights = term_weights(learned, settings.interactions)
+            ranks = standardised_ranks(neural[:, test])
+            if n_repeats:
+                baseline, drops = permutation_importances(
+                    weights, terms[test], ranks, n_repeats, generator
+                )
+                importance = drops.mean(dim=0)
+            else:
+                baseline = spearman_scores(weights, terms[test], ranks)
+                importance = torch.full_like(weights, torch.nan)
+            outputs.store(fold, members, baseline, best, importance, learned, n_steps)
+
+    info = {
+        "n_pairs": len(first),
+        "all_pairs": all_pairs,
+        "pairs_per_batch": pairs_per_batch,
+        "max_steps_run": max(outputs.steps),
+        "seconds": time.perf_counter() - started,
+        "device": str(device),
+    }
+    return outputs.results(cross_validated=cv is not None, info=info)
+
+
+class _Outputs:
+    """Per-fold, per-unit results as they come, chunk by chunk."""
+
+    def __init__(self, n_folds, n_units, feature_names, names_of_terms):
+        self.feature_names = feature_names
+        self.term_names = names_of_terms
+        self.scores = np.zeros((n_folds, n_units))
+        self.train_scores = np.zeros((n_folds, n_units))
+        self.importances = np.zeros((n_folds, n_units, len(names_of_terms)))
+        n_features = len(feature_names)
+        self.metrics = np.zeros((n_folds, n_units, n_features, n_features))
+        self.steps = []
+
+    def store(self, fold, members, scores, train_scores, importances, metrics, n_steps):
+        def host(tensor):
+            return tensor.detach().double().cpu().numpy()
+
+        self.scores[fold, members] = host(scores)
+        self.train_scores[fold, members] = host(train_scores)
+        self.importances[fold, members] = host(importances)
+        self.metrics[fold, members] = host(metrics)
+        self.steps.append(n_steps)
+
+    def results(self, cross_validated, info):
+        metrics = self.metrics.mean(axis=0)
+        metrics /= np.linalg.norm(metrics, axis=(1, 2), keepdims=True)
+        return UnitResults(
+            scores=self.scores.mean(axis=0),
+            fold_scores=self.scores if cross_validated else None,
+            importances=pd.DataFrame(self.importances.mean(axis=0), columns=self.term_names),
+            metrics=metrics,
+            feature_names=self.feature_names,
+            term_names=self.term_names,
+            train_scores=self.train_scores.mean(axis=0),
+            info=info,
+        )
+
+
+def neural_distance_chunks(
+    Y, columns, distance, first, second, all_pairs, units_per_chunk, device, dtype, verbose
+):
+    """Yield (unit indices, neural distances of shape (chunk_units, n_pairs)) on the device."""
+    if distance == "precomputed":
+        yield (
+            np.array([0]),
+            torch.as_tensor(Y[first.numpy(), second.numpy()][None]).to(device, dtype),
+        )
+        return
+    patterns = torch.from_numpy(standardise_for_distance(Y, distance)).to(dtype)
+    widest = max(len(unit) for unit in columns)
+    if units_per_chunk is None:
+        element_bytes = torch.finfo(dtype).bits // 8
+        per_unit = element_bytes * (12 * len(first) + 2 * Y.shape[0] ** 2 + Y.shape[0] * widest)
+        units_per_chunk = max(1, BYTES_PER_CHUNK // per_unit)
+    else:
+        units_per_chunk = check_positive_int("units_per_chunk", units_per_chunk)
+    chunks = size_sorted_chunks(columns, units_per_chunk * widest)
+    first, second = first.to(device), second.to(device)
+    for members, padded, mask in tqdm(
+        chunks, desc="Chunks of units", disable=not verbose or len(chunks) == 1
+    ):
+        mask = torch.from_numpy(mask)
+        chunk = patterns[:, torch.from_numpy(padded)].permute(1, 0, 2) * mask[:, None, :]
+        yield (
+            members,
+            unit_pair_distances(
+                chunk.to(device), mask.to(device), first, second, distance, all_pairs
+            ),
+        )

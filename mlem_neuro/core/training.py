@@ -1,0 +1,163 @@
+"""Fit one metric per unit, every unit at once, by gradient ascent on a soft Spearman.
+
+The units share the feature terms of the pairs; only their neural distances
+differ. Each step computes the predicted distances of every unit with one
+matrix product, soft-ranks them row-wise and correlates them with the ranks
+of the neural distances. The units' losses are independent, so summing them
+and running AdamW on the stacked parameters is the same as fitting each unit
+alone, only faster.
+
+Two ways to go over the pairs:
+
+- *grouped* (exact): pairs with the same term vector have the same predicted
+  distance in every unit, so the Spearman correlation over all pairs only
+  needs, per unit, the sum of the neural ranks within each group and a
+  weighted soft rank over groups. Used when the groups are few (categorical
+  designs): each step then costs O(n_groups), with no sampling noise.
+- *sampled*: each step draws a batch of pairs (continuous features, many
+  stimuli).
+"""
+
+import dataclasses
+import logging
+
+import torch
+from tqdm.auto import tqdm
+
+from .metric import initial_parameters, metric_from_parameters, term_weights
+from .ranking import pearson_rows, rankdata, scaled_soft_rank, standardise_rows
+
+__all__ = ["TrainingSettings", "group_pairs", "fit_metrics"]
+
+logger = logging.getLogger("mlem_neuro")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingSettings:
+    """Optimisation settings shared by every unit (see :func:`mlem_neuro.fit_units`)."""
+
+    n_features: int
+    interactions: bool
+    learning_rate: float = 0.02
+    weight_decay: float = 0.0
+    max_steps: int = 1000
+    patience: int = 50
+    tol: float = 1e-4
+    regularization: float = 1.0
+    verbose: bool = False
+
+
+def group_pairs(terms):
+    """Group the pairs that share a term vector.
+
+    Parameters
+    ----------
+    terms : tensor of shape (n_pairs, n_terms)
+
+    Returns
+    -------
+    group_terms : tensor of shape (n_groups, n_terms)
+    group_of_pair : long tensor of shape (n_pairs,)
+    counts : tensor of shape (n_groups,)
+    """
+    group_terms, group_of_pair, counts = torch.unique(
+        terms, dim=0, return_inverse=True, return_counts=True
+    )
+    return group_terms, group_of_pair, counts
+
+
+def group_sums(values, group_of_pair, n_groups):
+    """Sum ``values`` (n_units, n_pairs) within each group: (n_units, n_groups)."""
+    return values.new_zeros(values.shape[0], n_groups).index_add_(1, group_of_pair, values)
+
+
+def fit_metrics(terms, neural, settings, pairs_per_batch, generator, progress_label="units"):
+    """Learn a metric for every unit.
+
+    Parameters
+    ----------
+    terms : tensor of shape (n_pairs, n_terms)
+        Terms of the predicted distance for the training pairs.
+    neural : tensor of shape (n_units, n_pairs)
+        Neural distances of the training pairs in each unit.
+    settings : TrainingSettings
+    pairs_per_batch : int
+        Pairs per step in sampled mode. When the pairs form no more groups
+        than this, every step uses every pair, grouped (exact).
+    generator : torch.Generator
+        CPU generator for the batches.
+
+    Returns
+    -------
+    metrics : tensor of shape (n_units, n_features, n_features)
+        The metric of the step with the best training score, per unit.
+    train_scores : tensor of shape (n_units,)
+        That best soft Spearman correlation.
+    n_steps : int
+        Steps run before every unit stopped improving, or ``max_steps``.
+    """
+    n_units, n_pairs = neural.shape
+    group_terms, group_of_pair, counts = group_pairs(terms)
+    grouped = group_terms.shape[0] <= pairs_per_batch
+    if grouped:
+        targets = group_sums(standardise_rows(rankdata(neural)), group_of_pair, len(counts))
+        mode = f"exact over {n_pairs} pairs in {len(counts)} groups"
+    else:
+        mode = f"{pairs_per_batch} of {n_pairs} pairs per step"
+    logger.info("Fitting %d %s, %s.", n_units, progress_label, mode)
+
+    parameters = initial_parameters(
+        n_units, settings.n_features, settings.interactions, neural.dtype, neural.device
+    ).requires_grad_(True)
+    optimiser = torch.optim.AdamW(
+        [parameters], lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
+    best_scores = torch.full((n_units,), -torch.inf, dtype=neural.dtype, device=neural.device)
+    best_parameters = parameters.detach().clone()
+    steps_since_best = torch.zeros(n_units, dtype=torch.long, device=neural.device)
+    # Units that stopped improving leave the computation; the others go on.
+    active = torch.arange(n_units, device=neural.device)
+    n_steps = 0
+    progress = tqdm(
+        range(settings.max_steps),
+        desc=f"Fitting {n_units} {progress_label}",
+        disable=not settings.verbose,
+        leave=False,
+    )
+    for _ in progress:
+        n_steps += 1
+        active_parameters = parameters[active]
+        weights = term_weights(
+            metric_from_parameters(active_parameters, settings.n_features, settings.interactions),
+            settings.interactions,
+        )
+        if grouped:
+            predicted = weights @ group_terms.T
+            soft_ranks = scaled_soft_rank(predicted, settings.regularization, counts)
+            scores = pearson_rows(soft_ranks, targets[active], counts)
+        else:
+            batch = torch.randint(n_pairs, (pairs_per_batch,), generator=generator)
+            batch = batch.to(neural.device)
+            predicted = weights @ terms[batch].T
+            soft_ranks = scaled_soft_rank(predicted, settings.regularization)
+            batch_ranks = standardise_rows(rankdata(neural[active][:, batch]))
+            scores = pearson_rows(soft_ranks, batch_ranks)
+        with torch.no_grad():
+            improved = scores > best_scores[active] + settings.tol
+            best_scores[active] = torch.where(improved, scores, best_scores[active])
+            best_parameters[active[improved]] = active_parameters[improved]
+            since = torch.where(improved, 0, steps_since_best[active] + 1)
+            steps_since_best[active] = since
+        optimiser.zero_grad(set_to_none=True)
+        (-scores.sum()).backward()
+        optimiser.step()
+        active = active[since < settings.patience]
+        if active.numel() == 0:
+            break
+        progress.set_postfix(active=active.numel(), refresh=False)
+    progress.close()
+    with torch.no_grad():
+        metrics = metric_from_parameters(
+            best_parameters, settings.n_features, settings.interactions
+        )
+    return metrics, best_scores, n_steps

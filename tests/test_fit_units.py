@@ -1,0 +1,139 @@
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse
+import scipy.stats
+from sklearn.model_selection import LeaveOneGroupOut
+
+from mlem_neuro import fit_units
+
+
+def test_planted_units_are_found_and_noise_units_are_not(planted_units):
+    features, Y, units = planted_units
+    results = fit_units(features, Y, units, cv=3, random_state=0)
+    assert results.scores.shape == (30,)
+    assert results.fold_scores.shape == (3, 30)
+    assert results.scores[:10].min() > 0.5
+    assert np.abs(results.scores[10:]).max() < 0.15
+    assert results.importances.shape == (30, 3)
+    planted = results.importances.iloc[:10].to_numpy()
+    noise = results.importances.iloc[10:].to_numpy()
+    assert planted.mean(axis=0).min() > 0.03
+    assert np.abs(noise.mean(axis=0)).max() < 0.015
+    table = results.to_dataframe()
+    assert list(table.columns) == ["score", "importance_f0", "importance_f1", "importance_f2"]
+
+
+def test_sparse_membership_and_column_lists_agree(planted_units):
+    features, Y, units = planted_units
+    membership = scipy.sparse.lil_array((len(units), Y.shape[1]))
+    for row, columns in enumerate(units):
+        membership[row, columns] = 1
+    from_lists = fit_units(features, Y, units[:6], random_state=0, n_repeats=1)
+    from_sparse = fit_units(features, Y, membership[:6], random_state=0, n_repeats=1)
+    np.testing.assert_allclose(from_lists.metrics, from_sparse.metrics, atol=1e-6)
+
+
+def test_chunking_does_not_change_results(planted_units):
+    features, Y, units = planted_units
+    # units of different sizes land in different chunks
+    units = [columns[: 3 + index % 5] for index, columns in enumerate(units[:12])]
+    whole = fit_units(features, Y, units, random_state=0, n_repeats=0, dtype="float64")
+    chunked = fit_units(
+        features, Y, units, random_state=0, n_repeats=0, units_per_chunk=2, dtype="float64"
+    )
+    np.testing.assert_allclose(whole.metrics, chunked.metrics, atol=1e-6)
+    np.testing.assert_allclose(whole.scores, chunked.scores, atol=1e-6)
+
+
+def test_in_sample_scores_are_exact_spearman_over_all_pairs(planted_units):
+    features, Y, units = planted_units
+    results = fit_units(features, Y, units[:2], random_state=0, n_repeats=0)
+    i, j = np.triu_indices(len(Y), k=1)
+    X = features.to_numpy().astype(float)
+    for unit in range(2):
+        metric = results.metrics[unit]
+        d = np.abs(X[i] - X[j])
+        predicted = np.einsum("pf,fg,pg->p", d, metric, d)
+        neural = np.linalg.norm(Y[i][:, units[unit]] - Y[j][:, units[unit]], axis=1)
+        expected = scipy.stats.spearmanr(predicted, neural)[0]
+        assert results.scores[unit] == pytest.approx(expected, abs=1e-5)
+
+
+def test_group_aware_cv_keeps_runs_apart(planted_units):
+    features, Y, units = planted_units
+    runs = np.repeat(np.arange(4), 15)
+    results = fit_units(
+        features, Y, units[:3], cv=LeaveOneGroupOut(), groups=runs, random_state=0, n_repeats=1
+    )
+    assert results.fold_scores.shape == (4, 3)
+    by_int = fit_units(features, Y, units[:3], cv=4, groups=runs, random_state=0, n_repeats=1)
+    assert by_int.fold_scores.shape == (4, 3)
+
+
+def test_sampled_mode_recovers_a_continuous_design():
+    rng = np.random.default_rng(0)
+    n = 150
+    features = pd.DataFrame(
+        {"a": rng.uniform(size=n), "b": rng.uniform(size=n), "c": rng.uniform(size=n)}
+    )
+    weights = np.array([3.0, 1.0, 0.0])
+    Y = features.to_numpy() * np.sqrt(weights) + 0.05 * rng.standard_normal((n, 3))
+    results = fit_units(features, Y, random_state=0, pairs_per_batch=1000, n_repeats=2)
+    learned = np.diag(results.metrics[0])
+    truth = weights / np.linalg.norm(weights)
+    assert np.abs(learned - truth).max() < 0.1
+    assert (
+        results.importances.loc[0, "a"]
+        > results.importances.loc[0, "b"]
+        > abs(results.importances.loc[0, "c"])
+    )
+
+
+@pytest.mark.parametrize(
+    "distance", ["euclidean", "sqeuclidean", "correlation", "cosine", "manhattan"]
+)
+def test_every_distance_matches_scipy(distance):
+    import torch
+    from scipy.spatial.distance import pdist
+
+    from mlem_neuro.core.distances import standardise_for_distance, unit_pair_distances
+
+    rng = np.random.default_rng(1)
+    Y = rng.standard_normal((9, 7)) * 1e-13 + 1e-12  # tiny MEG-like numbers
+    columns = [np.array([0, 2, 3]), np.array([1, 4, 5, 6])]
+    patterns = torch.from_numpy(standardise_for_distance(Y, distance))
+    padded = torch.zeros(2, 9, 4, dtype=torch.float64)
+    mask = torch.zeros(2, 4, dtype=torch.bool)
+    for row, unit in enumerate(columns):
+        padded[row, :, : len(unit)] = patterns[:, unit]
+        mask[row, : len(unit)] = True
+    first, second = torch.triu_indices(9, 9, offset=1)
+    for all_pairs in (True, False):
+        got = unit_pair_distances(padded, mask, first, second, distance, all_pairs)
+        for row, unit in enumerate(columns):
+            expected = pdist(Y[:, unit], metric={"manhattan": "cityblock"}.get(distance, distance))
+            # equal up to a global scale for euclidean-type distances
+            ratio = got[row].numpy() / expected
+            np.testing.assert_allclose(ratio, ratio[0], rtol=1e-6)
+            if distance in ("correlation", "cosine"):
+                np.testing.assert_allclose(ratio, 1.0, rtol=1e-6)
+
+
+def test_precomputed_feature_and_neural_distances_match_raw_inputs(diagonal_data):
+    features, Y, _ = diagonal_data
+    X = features.to_numpy().astype(float)
+    feature_distances = np.abs(X[:, None, :] - X[None, :, :])
+    neural = np.linalg.norm(Y[:, None] - Y[None], axis=2)
+    raw = fit_units(features, Y, random_state=0, n_repeats=0)
+    precomputed = fit_units(
+        feature_distances,
+        neural,
+        distance="precomputed",
+        precomputed_features=True,
+        random_state=0,
+        n_repeats=0,
+        feature_names=list(features.columns),
+    )
+    np.testing.assert_allclose(raw.metrics, precomputed.metrics, atol=1e-5)
+    assert precomputed.feature_names == list(features.columns)
