@@ -1,0 +1,62 @@
+"""Run the reference MLEM implementation on data saved by a benchmark.
+
+This script runs in a separate environment where the reference package
+(LouisJalouzot/MLEM, imported as ``mlem``) is installed; it never runs inside
+mlem_neuro's own environment. Usage::
+
+    python reference_runner.py INPUT.npz OUTPUT.npz [--interactions] [--seed N]
+
+INPUT.npz holds ``X`` (n_stimuli, n_features) of 0/1 features and ``Y``
+(n_stimuli, n_dims). OUTPUT.npz receives ``metric`` (n_features, n_features)
+as the quadratic form of the predicted distance, at unit Frobenius norm,
+``importances`` (n_terms,), and the fit and importance times in seconds.
+"""
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+from mlem import MLEM
+
+
+def quadratic_form(weights, n_features, interactions):
+    """The reference predicts sum over i >= j of W_ij d_i d_j: as d^T M d, M_ij = W_ij / 2."""
+    if not interactions:
+        metric = np.diag(weights.to_numpy().ravel())
+    else:
+        lower = np.nan_to_num(weights.to_numpy())
+        metric = np.diag(np.diag(lower)) + (np.tril(lower, -1) + np.tril(lower, -1).T) / 2
+    return metric / np.linalg.norm(metric)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("input")
+    parser.add_argument("output")
+    parser.add_argument("--interactions", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    data = np.load(args.input)
+    X = pd.DataFrame(data["X"]).astype("category")
+    X.columns = [f"f{index}" for index in range(X.shape[1])]
+    model = MLEM(interactions=args.interactions, random_seed=args.seed)
+    started = time.perf_counter()
+    model.fit(X, data["Y"].astype(np.float32))
+    fitted = time.perf_counter()
+    importances, _ = model.score()
+    scored = time.perf_counter()
+    np.savez(
+        args.output,
+        metric=quadratic_form(model.get_weights(), X.shape[1], args.interactions),
+        importances=importances.mean().to_numpy(),
+        fit_seconds=fitted - started,
+        importance_seconds=scored - fitted,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Derive the compact copies of the real sample data shipped inside the package.
+
+Run from the repository root with the shared data beside it::
+
+    python scripts/make_bundled_data.py ../shared/data
+
+Writes mlem_neuro/datasets/data/eeg_sample.npz from
+eeg-sample/epochs.csv.gz (MNE "sample" EEG, via neurokit2, MIT licence).
+"""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+OUTPUT = Path(__file__).resolve().parents[1] / "mlem_neuro" / "datasets" / "data"
+
+
+def make_eeg_sample(shared):
+    """Epochs as (n_epochs, n_channels, n_times) float32 volts, with times and conditions."""
+    table = pd.read_csv(shared / "eeg-sample" / "epochs.csv.gz")
+    channels = [column for column in table.columns if column.startswith("EEG")]
+    table = table.sort_values(["Label", "Time"])
+    epochs = table["Label"].unique()
+    n_times = table.groupby("Label").size().unique()
+    if len(n_times) != 1:
+        raise ValueError(f"Epochs have different lengths: {n_times}")
+    data = table[channels].to_numpy(np.float32).reshape(len(epochs), n_times[0], len(channels))
+    first = table[table["Label"] == epochs[0]]
+    conditions = table.groupby("Label", sort=True)["Condition"].first().to_numpy(str)
+    np.savez_compressed(
+        OUTPUT / "eeg_sample.npz",
+        data=data.transpose(0, 2, 1),  # (n_epochs, n_channels, n_times), volts
+        times=first["Time"].to_numpy(np.float64),
+        ch_names=np.array(channels),
+        conditions=conditions,
+    )
+
+
+def main():
+    """Parse the shared data folder and write every bundled file."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("shared_data", type=Path)
+    args = parser.parse_args()
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    make_eeg_sample(args.shared_data)
+
+
+if __name__ == "__main__":
+    main()
