@@ -1,15 +1,18 @@
 """Exact Spearman scores and permutation importances, for many units at once.
 
 Both are computed over every evaluation pair with average ranks for ties
-(predicted distances are heavily tied in categorical designs). Pairs that
-share a term vector are grouped, so that ranking a unit's predictions costs
-O(n_groups); the grouping is shared by every unit.
+(predicted distances are heavily tied in categorical designs). When the terms
+take few distinct values per column, pairs that share a term vector are
+grouped through an integer key, so that ranking a unit's predictions costs
+O(n_groups) and shuffling one term only rewrites that term's digit of the key;
+the grouping is shared by every unit. Otherwise predictions are ranked pair
+by pair.
 """
 
 import torch
 
+from .grouping import TermKeys, group_sums
 from .ranking import pearson_rows, rankdata, standardise_rows, weighted_rankdata
-from .training import group_pairs, group_sums
 
 __all__ = ["standardised_ranks", "spearman_scores", "permutation_importances"]
 
@@ -28,11 +31,15 @@ def standardised_ranks(neural):
     return standardise_rows(rankdata(neural))
 
 
-def _grouped_spearman(weights, terms, neural_ranks):
-    group_terms, group_of_pair, counts = group_pairs(terms)
-    predicted = weights @ group_terms.T
+def _spearman_by_keys(weights, keys, term_keys, neural_ranks):
+    unique_keys, group_of_pair, counts = torch.unique(keys, return_inverse=True, return_counts=True)
+    predicted = weights @ term_keys.group_terms(unique_keys).T
     ranks = weighted_rankdata(predicted, counts)
     return pearson_rows(ranks, group_sums(neural_ranks, group_of_pair, len(counts)), counts)
+
+
+def _spearman_by_pairs(weights, terms, neural_ranks):
+    return pearson_rows(rankdata(weights @ terms.T), neural_ranks)
 
 
 def spearman_scores(weights, terms, neural_ranks):
@@ -50,7 +57,10 @@ def spearman_scores(weights, terms, neural_ranks):
     -------
     scores : tensor of shape (n_units,)
     """
-    return _grouped_spearman(weights, terms, neural_ranks)
+    term_keys = TermKeys(terms)
+    if term_keys.usable:
+        return _spearman_by_keys(weights, term_keys.keys, term_keys, neural_ranks)
+    return _spearman_by_pairs(weights, terms, neural_ranks)
 
 
 def permutation_importances(weights, terms, neural_ranks, n_repeats, generator):
@@ -75,13 +85,19 @@ def permutation_importances(weights, terms, neural_ranks, n_repeats, generator):
     drops : tensor of shape (n_repeats, n_units, n_terms)
         Drop in score for every repeat and term.
     """
-    baseline = _grouped_spearman(weights, terms, neural_ranks)
+    term_keys = TermKeys(terms)
+    baseline = spearman_scores(weights, terms, neural_ranks)
     n_pairs, n_terms = terms.shape
     drops = weights.new_zeros(n_repeats, weights.shape[0], n_terms)
     for term in range(n_terms):
         for repeat in range(n_repeats):
             permutation = torch.randperm(n_pairs, generator=generator).to(terms.device)
-            shuffled = terms.clone()
-            shuffled[:, term] = terms[permutation, term]
-            drops[repeat, :, term] = baseline - _grouped_spearman(weights, shuffled, neural_ranks)
+            if term_keys.usable:
+                keys = term_keys.shuffled(term, permutation)
+                shuffled = _spearman_by_keys(weights, keys, term_keys, neural_ranks)
+            else:
+                shuffled_terms = terms.clone()
+                shuffled_terms[:, term] = terms[permutation, term]
+                shuffled = _spearman_by_pairs(weights, shuffled_terms, neural_ranks)
+            drops[repeat, :, term] = baseline - shuffled
     return baseline, drops

@@ -24,10 +24,11 @@ import logging
 import torch
 from tqdm.auto import tqdm
 
+from .grouping import group_pairs, group_sums
 from .metric import initial_parameters, metric_from_parameters, term_weights
 from .ranking import pearson_rows, rankdata, scaled_soft_rank, standardise_rows
 
-__all__ = ["TrainingSettings", "group_pairs", "fit_metrics"]
+__all__ = ["TrainingSettings", "fit_metrics"]
 
 logger = logging.getLogger("mlem_neuro")
 
@@ -45,30 +46,6 @@ class TrainingSettings:
     tol: float = 1e-4
     regularization: float = 1.0
     verbose: bool = False
-
-
-def group_pairs(terms):
-    """Group the pairs that share a term vector.
-
-    Parameters
-    ----------
-    terms : tensor of shape (n_pairs, n_terms)
-
-    Returns
-    -------
-    group_terms : tensor of shape (n_groups, n_terms)
-    group_of_pair : long tensor of shape (n_pairs,)
-    counts : tensor of shape (n_groups,)
-    """
-    group_terms, group_of_pair, counts = torch.unique(
-        terms, dim=0, return_inverse=True, return_counts=True
-    )
-    return group_terms, group_of_pair, counts
-
-
-def group_sums(values, group_of_pair, n_groups):
-    """Sum ``values`` (n_units, n_pairs) within each group: (n_units, n_groups)."""
-    return values.new_zeros(values.shape[0], n_groups).index_add_(1, group_of_pair, values)
 
 
 def fit_metrics(terms, neural, settings, pairs_per_batch, generator, progress_label="units"):

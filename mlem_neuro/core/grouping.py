@@ -1,0 +1,89 @@
+"""Group the pairs of stimuli that share a term vector.
+
+Pairs with the same terms get the same predicted distance in every unit, so
+ranks and correlations over pairs can be computed over groups, weighted by
+their sizes.
+"""
+
+import torch
+
+__all__ = ["TermKeys", "group_pairs", "group_sums"]
+
+_MAX_KEY = 2**62
+
+
+class TermKeys:
+    """Integer key of each pair's term vector, one digit per term.
+
+    Each term's distinct values are coded 0 ... n_values - 1 and the codes are
+    combined in mixed radix. ``usable`` is False when the keys would overflow
+    (terms with many distinct values, e.g. continuous features).
+
+    Parameters
+    ----------
+    terms : tensor of shape (n_pairs, n_terms)
+    """
+
+    def __init__(self, terms):
+        self.values, self.codes = [], []
+        for column in terms.T:
+            values, codes = torch.unique(column, return_inverse=True)
+            self.values.append(values)
+            self.codes.append(codes)
+        radices = [len(values) for values in self.values]
+        self.place = [1]
+        for radix in radices[:-1]:
+            self.place.append(self.place[-1] * radix)
+        self.usable = self.place[-1] * radices[-1] < _MAX_KEY
+        if self.usable:
+            self.keys = sum(code * place for code, place in zip(self.codes, self.place))
+
+    def shuffled(self, term, permutation):
+        """Keys after shuffling one term's column with ``permutation``."""
+        code = self.codes[term]
+        return self.keys + (code[permutation] - code) * self.place[term]
+
+    def group_terms(self, unique_keys):
+        """Term vector of each group key: (n_groups, n_terms)."""
+        columns = []
+        for values, place in zip(self.values, self.place):
+            columns.append(values[(unique_keys // place) % len(values)])
+        return torch.stack(columns, dim=1)
+
+
+def group_pairs(terms):
+    """Group the pairs that share a term vector.
+
+    Parameters
+    ----------
+    terms : tensor of shape (n_pairs, n_terms)
+
+    Returns
+    -------
+    group_terms : tensor of shape (n_groups, n_terms)
+    group_of_pair : long tensor of shape (n_pairs,)
+    counts : tensor of shape (n_groups,)
+    """
+    term_keys = TermKeys(terms)
+    if not term_keys.usable:
+        return torch.unique(terms, dim=0, return_inverse=True, return_counts=True)
+    unique_keys, group_of_pair, counts = torch.unique(
+        term_keys.keys, return_inverse=True, return_counts=True
+    )
+    return term_keys.group_terms(unique_keys), group_of_pair, counts
+
+
+def group_sums(values, group_of_pair, n_groups):
+    """Sum values within each group.
+
+    Parameters
+    ----------
+    values : tensor of shape (n_units, n_pairs)
+    group_of_pair : long tensor of shape (n_pairs,)
+    n_groups : int
+
+    Returns
+    -------
+    tensor of shape (n_units, n_groups)
+    """
+    return values.new_zeros(values.shape[0], n_groups).index_add_(1, group_of_pair, values)
