@@ -32,8 +32,8 @@ def standardised_ranks(neural):
 
 
 def _spearman_by_keys(weights, keys, term_keys, neural_ranks):
-    unique_keys, group_of_pair, counts = torch.unique(keys, return_inverse=True, return_counts=True)
-    predicted = weights @ term_keys.group_terms(unique_keys).T
+    group_terms, group_of_pair, counts = term_keys.groups(keys, keep_empty=True)
+    predicted = weights @ group_terms.T
     ranks = weighted_rankdata(predicted, counts)
     return pearson_rows(ranks, group_sums(neural_ranks, group_of_pair, len(counts)), counts)
 

@@ -10,6 +10,7 @@ import torch
 __all__ = ["TermKeys", "group_pairs", "group_sums"]
 
 _MAX_KEY = 2**62
+_MAX_DIRECT_KEYS = 2**16
 
 
 class TermKeys:
@@ -34,7 +35,9 @@ class TermKeys:
         self.place = [1]
         for radix in radices[:-1]:
             self.place.append(self.place[-1] * radix)
-        self.usable = self.place[-1] * radices[-1] < _MAX_KEY
+        self.n_keys = self.place[-1] * radices[-1]
+        self.usable = self.n_keys < _MAX_KEY
+        self._all_group_terms = None
         if self.usable:
             self.keys = sum(code * place for code, place in zip(self.codes, self.place))
 
@@ -43,11 +46,39 @@ class TermKeys:
         code = self.codes[term]
         return self.keys + (code[permutation] - code) * self.place[term]
 
-    def group_terms(self, unique_keys):
-        """Term vector of each group key: (n_groups, n_terms)."""
+    def groups(self, keys, keep_empty=False):
+        """Groups of pairs with equal keys.
+
+        Parameters
+        ----------
+        keys : long tensor of shape (n_pairs,)
+        keep_empty : bool
+            When the keys take few possible values (at most 65,536), index
+            groups by the key itself, empty groups included (count 0): no
+            sort is needed, which makes repeated groupings cheap. Callers
+            must then tolerate zero counts.
+
+        Returns
+        -------
+        group_terms : tensor of shape (n_groups, n_terms)
+        group_of_pair : long tensor of shape (n_pairs,)
+        counts : long tensor of shape (n_groups,)
+        """
+        if keep_empty and self.n_keys <= _MAX_DIRECT_KEYS:
+            if self._all_group_terms is None:
+                every_key = torch.arange(self.n_keys, device=keys.device)
+                self._all_group_terms = self._terms_of(every_key)
+            counts = torch.bincount(keys, minlength=self.n_keys)
+            return self._all_group_terms, keys, counts
+        unique_keys, group_of_pair, counts = torch.unique(
+            keys, return_inverse=True, return_counts=True
+        )
+        return self._terms_of(unique_keys), group_of_pair, counts
+
+    def _terms_of(self, keys):
         columns = []
         for values, place in zip(self.values, self.place):
-            columns.append(values[(unique_keys // place) % len(values)])
+            columns.append(values[(keys // place) % len(values)])
         return torch.stack(columns, dim=1)
 
 
@@ -67,10 +98,7 @@ def group_pairs(terms):
     term_keys = TermKeys(terms)
     if not term_keys.usable:
         return torch.unique(terms, dim=0, return_inverse=True, return_counts=True)
-    unique_keys, group_of_pair, counts = torch.unique(
-        term_keys.keys, return_inverse=True, return_counts=True
-    )
-    return term_keys.group_terms(unique_keys), group_of_pair, counts
+    return term_keys.groups(term_keys.keys)
 
 
 def group_sums(values, group_of_pair, n_groups):
