@@ -1,0 +1,12 @@
+"""Builders of units: searchlight spheres, atlas regions (and, later, sensor-time windows).
+
+A unit is a set of columns of one pattern matrix; builders return them as a
+scipy.sparse membership matrix or a list of column-index arrays, ready for
+:func:`mlem_neuro.fit_units`. Arrays only: the fMRI and M/EEG adapters turn
+images and sensors into the coordinates these functions take.
+"""
+
+from .regions import label_units
+from .spheres import searchlight_spheres
+
+__all__ = ["searchlight_spheres", "label_units"]
