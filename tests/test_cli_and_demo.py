@@ -25,8 +25,16 @@ def test_sliding_windows_cover_every_channel_and_clip_at_edges():
     np.testing.assert_array_equal(units[2], [1, 2, 3, 6, 7, 8])
 
 
-def test_demo_command_writes_the_time_course(tmp_path, capsys):
+def test_demo_command_writes_the_time_course_and_the_maps(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
+    fmri = tmp_path / "fmri"
+    assert (fmri / "score.nii.gz").exists() and (fmri / "searchlight.png").exists()
+    roi = pd.read_csv(fmri / "roi.tsv", sep="\t")
+    # Category features shape ventral temporal geometry across runs (about 0.08 here),
+    # and the best spheres more.
+    assert roi.loc[0, "score"] > 0.03
+    assert json.loads((fmri / "summary.json").read_text())["max_score"] > 0.1
+    tmp_path = tmp_path / "eeg"
     table = pd.read_csv(tmp_path / "timecourse.tsv", sep="\t")
     assert list(table.columns) == ["time", "score", "importance_modality", "importance_side"]
     assert len(table) == 91
@@ -38,7 +46,8 @@ def test_demo_command_writes_the_time_course(tmp_path, capsys):
     assert after["importance_modality"].mean() > before["importance_modality"].mean() + 0.02
     assert 0.05 < summary["peak_time_s"] < 0.35
     assert (tmp_path / "timecourse.png").stat().st_size > 10_000
-    assert "Peak held-out score" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "EEG: peak held-out score" in printed and "fMRI: best searchlight score" in printed
 
 
 def test_cli_reports_errors_cleanly(capsys):
