@@ -125,33 +125,37 @@ def _pool_adjacent_violators(targets, weights):
     device = targets.device
     is_start = torch.zeros(n_rows, n_items + 1, dtype=torch.bool, device=device)
     active = torch.arange(n_rows, device=device)
-    sums = targets * weights
-    sizes = weights
-    starts = torch.arange(n_items, device=device).expand(n_rows, n_items)
+    # blocks[0]: weighted sums, blocks[1]: weights, blocks[2]: number of items.
+    blocks = torch.stack([targets * weights, weights, torch.ones_like(weights)])
+
+    def record(rows, lengths):
+        # A block starts after the items of the blocks before it; padding
+        # blocks (no item) start at n_items, a column dropped at the end.
+        starts = (lengths.cumsum(dim=1) - lengths).long()
+        is_start[rows] = is_start[rows].scatter_(1, starts, True)
+
     while True:
         # Padding blocks have weight 0 and a NaN mean, which never compares true.
-        means = sums / sizes
+        means = blocks[0] / blocks[1]
         violates = means[:, 1:] > means[:, :-1]
         still_active = violates.any(dim=1)
-        if not bool(still_active.all()):
-            # Rows without violations are solved: record their blocks, drop them.
+        n_active = int(still_active.sum())
+        if n_active == 0:
+            record(active, blocks[2])
+            break
+        # Solved rows pass through unchanged; drop them once they are many.
+        if n_active <= 0.75 * len(active):
             done = ~still_active
-            is_start[active[done]] = is_start[active[done]].scatter_(1, starts[done], True)
-            active, sums, sizes = active[still_active], sums[still_active], sizes[still_active]
-            starts, violates = starts[still_active], violates[still_active]
-            if active.numel() == 0:
-                break
-        opens_block = torch.ones_like(sizes, dtype=torch.bool)
+            record(active[done], blocks[2][done])
+            active, blocks = active[still_active], blocks[:, still_active]
+            violates = violates[still_active]
+        opens_block = torch.ones_like(blocks[0], dtype=torch.bool)
         opens_block[:, 1:] = ~violates
         new_block = opens_block.cumsum(dim=1) - 1
         width = int(new_block[:, -1].max()) + 1
-        sums = sums.new_zeros(len(active), width).scatter_add_(1, new_block, sums)
-        sizes = torch.zeros_like(sums).scatter_add_(1, new_block, sizes)
-        # Items that do not open a block are sent to a spare last column;
-        # padding blocks start at n_items, a column dropped at the end.
-        starts = torch.full((len(active), width + 1), n_items, device=device).scatter_(
-            1, torch.where(opens_block, new_block, width), starts
-        )[:, :width]
+        blocks = blocks.new_zeros(3, len(active), width).scatter_add_(
+            2, new_block.expand(3, -1, -1), blocks
+        )
     block_of_item = is_start[:, :n_items].cumsum(dim=1) - 1
     n_blocks = int(block_of_item[:, -1].max()) + 1
     block_sums = targets.new_zeros(n_rows, n_blocks).scatter_add_(
