@@ -151,12 +151,17 @@ def planted(args):
         random_state=0,
     )
     importance = result.results.importances["f0"].to_numpy()
-    inside, outside = distance <= 12.0, distance > 12.0 + 6.0
-    keep = inside | outside
-    auc = roc_auc_score(inside[keep], importance[keep])
     other = result.results.importances.drop(columns="f0").to_numpy()
+    outside = distance > 12.0 + 6.0  # spheres that cannot reach the planted region
     print(f"{mask.sum()} spheres; planted sphere radius 12 mm, searchlight radius 6 mm")
-    print(f"AUC of importance_f0, centres in the planted sphere vs beyond 18 mm: {auc:.4f}")
+    for label, inside in [
+        ("sphere entirely inside the planted region (centre <= 6 mm)", distance <= 6.0),
+        ("centre inside the planted region (<= 12 mm)", distance <= 12.0),
+    ]:
+        keep = inside | outside
+        auc = roc_auc_score(inside[keep], importance[keep])
+        print(f"AUC of importance_f0, {label} vs centre beyond 18 mm: {auc:.4f}")
+    inside = distance <= 12.0
     print(
         f"mean importance f0 inside {importance[inside].mean():.3f}, "
         f"outside {importance[outside].mean():.4f}; "

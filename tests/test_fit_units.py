@@ -137,3 +137,12 @@ def test_precomputed_feature_and_neural_distances_match_raw_inputs(diagonal_data
     )
     np.testing.assert_allclose(raw.metrics, precomputed.metrics, atol=1e-5)
     assert precomputed.feature_names == list(features.columns)
+
+
+def test_verbose_logs_the_training_mode(planted_units, caplog):
+    import logging
+
+    features, Y, units = planted_units
+    with caplog.at_level(logging.INFO, logger="mlem_neuro"):
+        fit_units(features, Y, units[:2], random_state=0, n_repeats=1, max_steps=3, verbose=True)
+    assert "Fitting 2 units, exact over 1770 pairs in 8 groups" in caplog.text
