@@ -108,18 +108,7 @@ def _term_weights(results):
     return weights[:, : len(results.term_names)]
 
 
-def searchlight(
-    patterns,
-    features,
-    mask_img=None,
-    radius=6.0,
-    *,
-    interactions=False,
-    distance="euclidean",
-    cv=None,
-    groups=None,
-    **fit_kwargs,
-):
+def searchlight(patterns, features, mask_img=None, radius=6.0, **fit_kwargs):
     """MLEM in a sphere around every voxel of a mask, all spheres fitted at once.
 
     Parameters
@@ -134,12 +123,11 @@ def searchlight(
         patterns are finite and not all zero.
     radius : float
         Sphere radius in mm.
-    interactions, distance, cv, groups
-        As in :func:`mlem_neuro.fit_units`; ``cv`` with ``groups`` set to the
-        runs gives scores that never mix runs within a pair.
     **fit_kwargs
-        Passed to :func:`mlem_neuro.fit_units` (device, random_state,
-        n_repeats, units_per_chunk, verbose...).
+        Passed to :func:`mlem_neuro.fit_units`: interactions, distance, cv,
+        groups (``cv`` with ``groups`` set to the runs gives scores that never
+        mix runs within a pair), device, random_state, n_repeats,
+        units_per_chunk, verbose...
 
     Returns
     -------
@@ -150,16 +138,7 @@ def searchlight(
     mask = load_mask(mask_img, patterns_img)
     membership = searchlight_spheres(np.asarray(mask.dataobj).astype(bool), mask.affine, radius)
     Y = masking.apply_mask(patterns_img, mask)
-    results = fit_units(
-        features,
-        Y,
-        membership,
-        interactions=interactions,
-        distance=distance,
-        cv=cv,
-        groups=groups,
-        **fit_kwargs,
-    )
+    results = fit_units(features, Y, membership, **fit_kwargs)
     weights = _term_weights(results)
 
     def to_img(values):
@@ -182,18 +161,7 @@ def searchlight(
     )
 
 
-def roi_analysis(
-    patterns,
-    features,
-    atlas_img,
-    mask_img=None,
-    *,
-    interactions=False,
-    distance="euclidean",
-    cv=None,
-    groups=None,
-    **fit_kwargs,
-):
+def roi_analysis(patterns, features, atlas_img, mask_img=None, **fit_kwargs):
     """MLEM in every region of a label image, all regions fitted at once.
 
     Parameters
@@ -223,16 +191,7 @@ def roi_analysis(
     region_mask = nib.Nifti1Image(within.astype(np.uint8), atlas.affine)
     names, units = label_units(labels[within])
     Y = masking.apply_mask(patterns_img, region_mask)
-    results = fit_units(
-        features,
-        Y,
-        units,
-        interactions=interactions,
-        distance=distance,
-        cv=cv,
-        groups=groups,
-        **fit_kwargs,
-    )
+    results = fit_units(features, Y, units, **fit_kwargs)
     table = results.to_dataframe()
     weights = pd.DataFrame(_term_weights(results), columns=results.term_names).add_prefix("weight_")
     table = pd.concat([table, weights], axis=1)
