@@ -155,7 +155,7 @@ def fit_metrics(terms, neural, settings, pairs_per_batch, generator, progress_la
             batch = batch.to(neural.device)
             predicted = weights @ terms[batch].T
             soft_ranks = scaled_soft_rank(predicted, settings.regularization)
-            batch_ranks = standardise_rows(rankdata(neural[active][:, batch]))
+            batch_ranks = standardise_rows(rankdata(neural[:, batch][active]))
             scores = pearson_rows(soft_ranks, batch_ranks)
         with torch.no_grad():
             improved = scores > best_scores[active] + settings.tol
