@@ -22,6 +22,9 @@ def test_planted_units_are_found_and_noise_units_are_not(planted_units):
     assert np.abs(noise.mean(axis=0)).max() < 0.015
     table = results.to_dataframe()
     assert list(table.columns) == ["score", "importance_f0", "importance_f1", "importance_f2"]
+    np.testing.assert_allclose(
+        results.term_weights().to_numpy(), np.diagonal(results.metrics, axis1=1, axis2=2)
+    )
 
 
 def test_sparse_membership_and_column_lists_agree(planted_units):

@@ -93,6 +93,17 @@ class UnitResults:
         table.insert(0, "score", self.scores)
         return table
 
+    def term_weights(self):
+        """Weight of each term in ``d^T W d`` for every unit (``W_ff``, then ``2 W_ab``).
+
+        Returns
+        -------
+        DataFrame of shape (n_units, n_terms)
+        """
+        interactions = len(self.term_names) > len(self.feature_names)
+        weights = term_weights(torch.from_numpy(self.metrics), interactions)
+        return pd.DataFrame(weights.numpy(), columns=self.term_names)
+
     def metric_frame(self, unit):
         """The metric of one unit as a DataFrame indexed by feature names."""
         return pd.DataFrame(

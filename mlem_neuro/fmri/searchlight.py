@@ -98,16 +98,6 @@ class SearchlightResult:
         return out_dir
 
 
-def _term_weights(results):
-    metrics = results.metrics
-    n_features = metrics.shape[1]
-    diagonal = np.diagonal(metrics, axis1=1, axis2=2)
-    rows, cols = np.triu_indices(n_features, k=1)
-    off_diagonal = 2 * metrics[:, rows, cols]
-    weights = np.concatenate([diagonal, off_diagonal], axis=1)
-    return weights[:, : len(results.term_names)]
-
-
 def searchlight(patterns, features, mask_img=None, radius=6.0, **fit_kwargs):
     """MLEM in a sphere around every voxel of a mask, all spheres fitted at once.
 
@@ -139,7 +129,7 @@ def searchlight(patterns, features, mask_img=None, radius=6.0, **fit_kwargs):
     membership = searchlight_spheres(np.asarray(mask.dataobj).astype(bool), mask.affine, radius)
     Y = masking.apply_mask(patterns_img, mask)
     results = fit_units(features, Y, membership, **fit_kwargs)
-    weights = _term_weights(results)
+    weights = results.term_weights()
 
     def to_img(values):
         img = masking.unmask(values.astype(np.float32), mask)
@@ -152,9 +142,7 @@ def searchlight(patterns, features, mask_img=None, radius=6.0, **fit_kwargs):
         importance_imgs={
             term: to_img(results.importances[term].to_numpy()) for term in results.term_names
         },
-        weight_imgs={
-            term: to_img(weights[:, index]) for index, term in enumerate(results.term_names)
-        },
+        weight_imgs={term: to_img(weights[term].to_numpy()) for term in results.term_names},
         mask_img=mask,
         results=results,
         radius=float(radius),
@@ -193,8 +181,7 @@ def roi_analysis(patterns, features, atlas_img, mask_img=None, **fit_kwargs):
     Y = masking.apply_mask(patterns_img, region_mask)
     results = fit_units(features, Y, units, **fit_kwargs)
     table = results.to_dataframe()
-    weights = pd.DataFrame(_term_weights(results), columns=results.term_names).add_prefix("weight_")
-    table = pd.concat([table, weights], axis=1)
+    table = pd.concat([table, results.term_weights().add_prefix("weight_")], axis=1)
     table.insert(0, "n_voxels", [len(unit) for unit in units])
     table.insert(0, "label", names)
     return table
