@@ -86,7 +86,10 @@ def permutation_importances(weights, terms, neural_ranks, n_repeats, generator):
         Drop in score for every repeat and term.
     """
     term_keys = TermKeys(terms)
-    baseline = spearman_scores(weights, terms, neural_ranks)
+    if term_keys.usable:
+        baseline = _spearman_by_keys(weights, term_keys.keys, term_keys, neural_ranks)
+    else:
+        baseline = _spearman_by_pairs(weights, terms, neural_ranks)
     n_pairs, n_terms = terms.shape
     drops = weights.new_zeros(n_repeats, weights.shape[0], n_terms)
     for term in range(n_terms):
