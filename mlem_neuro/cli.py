@@ -83,6 +83,7 @@ def _feature_columns(table, args):
 
 
 def _searchlight(args):
+    from .demo import software_versions
     from .fmri import searchlight
 
     table = _read_table(args.features, "features")
@@ -96,7 +97,7 @@ def _searchlight(args):
     )
     parameters = {"command": "searchlight", "arguments": vars(args) | {"run": None}}
     parameters["seconds"] = round(time.perf_counter() - started, 2)
-    parameters["versions"] = _versions()
+    parameters["versions"] = software_versions()
     result.save(args.out, parameters)
     print(
         f"Searchlight maps written to {args.out}/ "
@@ -119,12 +120,6 @@ def _roi(args):
     out.mkdir(parents=True, exist_ok=True)
     regions.to_csv(out / "roi.tsv", sep="\t", index=False, float_format="%.6g")
     print(f"{len(regions)} region(s) written to {out}/roi.tsv.")
-
-
-def _versions():
-    import torch
-
-    return {"mlem_neuro": __version__, "torch": torch.__version__, "numpy": np.__version__}
 
 
 def _add_fit_arguments(parser):

@@ -22,7 +22,13 @@ from . import __version__
 from .core.fit import fit_units
 from .datasets import haxby_features, load_eeg_sample, load_haxby
 
-__all__ = ["sliding_window_units", "run_eeg_demo", "run_fmri_demo", "run_demo"]
+__all__ = [
+    "sliding_window_units",
+    "run_eeg_demo",
+    "run_fmri_demo",
+    "run_demo",
+    "software_versions",
+]
 
 logger = logging.getLogger("mlem_neuro")
 
@@ -109,7 +115,7 @@ def run_eeg_demo(out_dir, device="cpu", random_state=0, verbose=True):
         "peak_score": float(results.scores[peak]),
         "seconds": round(seconds, 2),
         "fit_info": {key: value for key, value in results.info.items() if key != "seconds"},
-        "versions": _versions(),
+        "versions": software_versions(),
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     _plot(table, out_dir / "timecourse.png")
@@ -117,7 +123,8 @@ def run_eeg_demo(out_dir, device="cpu", random_state=0, verbose=True):
     return table
 
 
-def _versions():
+def software_versions():
+    """Versions of mlem_neuro and its main dependencies, for summary files."""
     return {
         "mlem_neuro": __version__,
         "torch": torch.__version__,
@@ -188,7 +195,7 @@ def run_fmri_demo(out_dir, device="cpu", random_state=0, verbose=True):
             "cv": "4 folds of 3 runs (GroupKFold); held-out Spearman correlation",
             "roi": f"ventral temporal mask dilated by one voxel ({int(roi.sum())} voxels)",
             "seconds": round(seconds, 2),
-            "versions": _versions(),
+            "versions": software_versions(),
         },
     )
     _plot_map(result.score_img, out_dir / "searchlight.png")

@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .core.distances import check_patterns, check_precomputed_neural_distances
 from .core.evaluation import permutation_importances, spearman_scores, standardised_ranks
+from .core.features import FeatureEncoder
 from .core.fit import (
     count_stimuli,
     feature_distances_of_pairs,
@@ -159,9 +160,7 @@ correlation_warning, verbose
         self.pairs_per_batch_ = results.info["pairs_per_batch"]
         self.n_steps_ = results.info["max_steps_run"]
         if not self.precomputed_features:
-            _, _, self.encoder_ = feature_distances_of_pairs(
-                features, False, self.missing, torch.tensor([0]), torch.tensor([1])
-            )
+            self.encoder_ = FeatureEncoder(missing=self.missing).fit(features)
         return self
 
     def score(self, features, Y):
