@@ -15,15 +15,14 @@ Usage::
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
-import threading
 import time
 import warnings
 
 import numpy as np
 import torch
+from memory import PeakMemory
 
 from mlem_neuro import fit_units
 from mlem_neuro.core.simulation import make_metric_data
@@ -41,33 +40,21 @@ def make_units(n_units, width=30, n_stimuli=100, n_features=8, seed=0):
     return features, Y, units
 
 
-def resident_mib():
-    """Current resident set size of this process (Linux)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
-
-
 def peak_memory(args):
     """Run one fit in this process and print its extra peak RSS in MiB as JSON."""
     features, Y, units = make_units(args.units)
-    baseline = resident_mib()
-    peak = [baseline]
-    done = threading.Event()
-
-    def sample():
-        while not done.wait(0.005):
-            peak[0] = max(peak[0], resident_mib())
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    started = time.perf_counter()
-    fit_units(
-        features, Y, units, device=args.device, random_state=0, units_per_chunk=args.memory_child
-    )
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    print(json.dumps({"peak_mib": peak[0] - baseline, "seconds": seconds}))
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        fit_units(
+            features,
+            Y,
+            units,
+            device=args.device,
+            random_state=0,
+            units_per_chunk=args.memory_child,
+        )
+        seconds = time.perf_counter() - started
+    print(json.dumps({"peak_mib": memory.extra_mib, "seconds": seconds}))
 
 
 def main():

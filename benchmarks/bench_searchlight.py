@@ -16,10 +16,8 @@ Usage::
 
 import argparse
 import json
-import resource
 import subprocess
 import tempfile
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -28,38 +26,13 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import torch
+from memory import PeakMemory
 from nilearn.datasets import load_mni152_brain_mask
 from sklearn.metrics import roc_auc_score
 
 from mlem_neuro.fmri import searchlight
 
 RSA_RUNNER = Path(__file__).with_name("rsatoolbox_runner.py")
-
-
-def resident_mib():
-    """Current resident set size of this process (Linux)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
-
-
-class PeakMemory:
-    """Track the peak resident set size above the size at entry."""
-
-    def __enter__(self):
-        self.baseline = self.peak = resident_mib()
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._sample)
-        self._thread.start()
-        return self
-
-    def _sample(self):
-        while not self._done.wait(0.01):
-            self.peak = max(self.peak, resident_mib())
-
-    def __exit__(self, *exc):
-        self._done.set()
-        self._thread.join()
-        self.extra_mib = self.peak - self.baseline
 
 
 def planted_data(mask_data, affine, n_stimuli, n_features, seed=0, radius=12.0, strength=1.0):
