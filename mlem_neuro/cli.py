@@ -55,7 +55,12 @@ def _patterns(args):
     print(f"{len(stimuli)} patterns written to {out}/patterns.nii.gz and {out}/stimuli.tsv.")
 
 
-def _fit_options(args, table):
+def _fit_options(args, table=None):
+    """Keyword arguments of the fit shared by every command.
+
+    With a features ``table``, ``--cv-groups`` names one of its columns and
+    ``--cv`` defaults to one fold per group.
+    """
     options = dict(
         interactions=args.interactions,
         distance=args.distance,
@@ -64,17 +69,21 @@ def _fit_options(args, table):
         n_repeats=args.n_repeats,
         verbose=not args.quiet,
     )
-    if args.cv_groups:
-        if args.cv_groups not in table.columns:
-            raise ValueError(
-                f"--cv-groups {args.cv_groups!r} is not a column of the features table "
-                f"(columns: {list(table.columns)})."
-            )
-        options["groups"] = table[args.cv_groups].to_numpy()
+    if args.cv_groups and table is not None:
+        options["groups"] = _group_column(table, args.cv_groups)
         options["cv"] = args.cv if args.cv else len(np.unique(options["groups"]))
     elif args.cv:
         options["cv"] = args.cv
     return options
+
+
+def _group_column(table, name):
+    if name not in table.columns:
+        raise ValueError(
+            f"--cv-groups {name!r} is not a column of the features table "
+            f"(columns: {list(table.columns)})."
+        )
+    return table[name].to_numpy()
 
 
 def _feature_columns(table, args):
@@ -122,13 +131,62 @@ def _roi(args):
     print(f"{len(regions)} region(s) written to {out}/roi.tsv.")
 
 
+def _timecourse(args):
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    from .demo import software_versions
+    from .meeg import read_epochs, timecourse
+
+    epochs = read_epochs(args.epochs)
+    if args.metadata and args.features:
+        raise ValueError("give either --metadata or --features, not both.")
+    groups = None
+    if args.features:
+        features = _read_table(args.features, "features")
+        if args.cv_groups:
+            groups = _group_column(features, args.cv_groups)
+        features = _feature_columns(features, args)
+    elif args.metadata:
+        features = [name.strip() for name in args.metadata.split(",") if name.strip()]
+        groups = args.cv_groups
+    else:
+        features = None
+        groups = args.cv_groups
+    options = _fit_options(args)
+    options["cv"] = args.cv or (LeaveOneGroupOut() if groups is not None else 5)
+    result = timecourse(
+        epochs,
+        features,
+        tag_names=args.tags.split(",") if args.tags else None,
+        picks=args.picks.split(",") if "," in args.picks else args.picks,
+        noise_normalization=None
+        if args.noise_normalization == "none"
+        else args.noise_normalization,
+        window=args.window,
+        step=args.step,
+        spatial="adjacency" if args.adjacency else args.radius,
+        groups=groups,
+        generalize=args.generalize,
+        **options,
+    )
+    result.parameters["arguments"] = vars(args) | {"run": None}
+    result.parameters["versions"] = software_versions()
+    result.save(args.out)
+    table = result.to_dataframe()
+    peak = int(np.argmax(table["score"].to_numpy()))
+    print(
+        f"Time course written to {args.out}/ (peak score {table['score'].iloc[peak]:.3f} at "
+        f"{table['time'].iloc[peak] * 1000:.0f} ms)."
+    )
+
+
 def _add_fit_arguments(parser):
     parser.add_argument("--interactions", action="store_true", help="learn feature interactions")
     parser.add_argument("--distance", default="euclidean", help="neural distance within units")
     parser.add_argument(
         "--cv-groups",
         default=None,
-        help="features column with the run of each volume: group-aware cross-validation",
+        help="column with the run or session of each stimulus: group-aware cross-validation",
     )
     parser.add_argument(
         "--cv", type=int, default=None, help="number of folds (default: one per group)"
@@ -188,6 +246,31 @@ def build_parser():
     roi.add_argument("--out", required=True, help="output folder")
     _add_fit_arguments(roi)
     roi.set_defaults(run=_roi)
+
+    course = commands.add_parser(
+        "timecourse", help="MLEM at every time window of M/EEG epochs; writes timecourse.tsv"
+    )
+    course.add_argument("epochs", help="-epo.fif file")
+    course.add_argument("--metadata", default=None, help="metadata columns: COL[,COL...]")
+    course.add_argument("--features", default=None, help="CSV/TSV, one row per epoch")
+    course.add_argument(
+        "--tags", default=None, help="names of the '/' tags of event names (when no features)"
+    )
+    course.add_argument("--picks", default="data", help="MNE picks: data, meg, eeg, grad,mag...")
+    course.add_argument(
+        "--noise-normalization",
+        default="channel-type",
+        choices=["channel-type", "noise-cov", "mnn", "none"],
+    )
+    course.add_argument("--window", type=float, default=None, help="window width (s)")
+    course.add_argument("--step", type=float, default=None, help="window step (s)")
+    place = course.add_mutually_exclusive_group()
+    place.add_argument("--adjacency", action="store_true", help="units: MNE sensor neighbourhoods")
+    place.add_argument("--radius", type=float, default=None, help="units: sensors within (m)")
+    course.add_argument("--generalize", action="store_true", help="temporal generalisation matrix")
+    course.add_argument("--out", required=True, help="output folder")
+    _add_fit_arguments(course)
+    course.set_defaults(run=_timecourse)
     return parser
 
 

@@ -2,14 +2,14 @@
 
 - EEG: when does the geometry of the MNE sample EEG encode stimulus modality
   (audio/visual) and side (left/right)? Time-resolved MLEM, one unit per 20 ms
-  window (3 samples x 10 channels), 5-fold cross-validated.
+  window (3 samples x 10 channels), 5-fold cross-validated, with temporal
+  generalisation.
 - fMRI: where does the geometry of Haxby et al.'s (2001) object-category
   patterns encode animacy, faces, man-made objects and real-world size? Beta
   maps per category and run from the BOLD runs, a searchlight over the brain
   and an ROI analysis of ventral temporal cortex, cross-validated across runs.
 """
 
-import json
 import logging
 import platform
 import time
@@ -19,11 +19,9 @@ import numpy as np
 import torch
 
 from . import __version__
-from .core.fit import fit_units
 from .datasets import haxby_features, load_eeg_sample, load_haxby
 
 __all__ = [
-    "sliding_window_units",
     "run_eeg_demo",
     "run_fmri_demo",
     "run_demo",
@@ -31,27 +29,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("mlem_neuro")
-
-
-def sliding_window_units(n_channels, n_times, half_width):
-    """Columns of channel x time patterns that fall in each time window.
-
-    Parameters
-    ----------
-    n_channels, n_times : int
-        Patterns are flattened channel-major: column ``c * n_times + t``.
-    half_width : int
-        Samples on each side of the window centre.
-
-    Returns
-    -------
-    list of n_times int arrays
-    """
-    units = []
-    for centre in range(n_times):
-        window = np.arange(max(0, centre - half_width), min(n_times, centre + half_width + 1))
-        units.append((np.arange(n_channels)[:, None] * n_times + window).ravel())
-    return units
 
 
 def run_demo(out_dir, device="cpu", random_state=0, verbose=True):
@@ -76,8 +53,8 @@ def run_eeg_demo(out_dir, device="cpu", random_state=0, verbose=True):
     ----------
     out_dir : str or Path
         Created if needed. Receives ``timecourse.tsv`` (columns time, score,
-        importance_modality, importance_side), ``summary.json`` and
-        ``timecourse.png``.
+        importance_modality, importance_side), ``generalization.npy``
+        (learned-at x scored-at), ``summary.json`` and ``timecourse.png``.
     device : str
     random_state : int
 
@@ -86,41 +63,27 @@ def run_eeg_demo(out_dir, device="cpu", random_state=0, verbose=True):
     DataFrame
         The time course.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    eeg = load_eeg_sample()
-    n_epochs, n_channels, n_times = eeg.data.shape
-    features = eeg.metadata[["modality", "side"]]
-    started = time.perf_counter()
-    results = fit_units(
-        features,
-        eeg.data.reshape(n_epochs, -1),
-        sliding_window_units(n_channels, n_times, half_width=1),
+    from .meeg import timecourse
+
+    epochs = load_eeg_sample().to_epochs()
+    result = timecourse(
+        epochs,
+        tag_names=["modality", "side"],
+        window=0.02,
         cv=5,
+        generalize=True,
         device=device,
         random_state=random_state,
         verbose=verbose,
     )
-    seconds = time.perf_counter() - started
-    table = results.to_dataframe()
-    table.insert(0, "time", eeg.times)
-    table.to_csv(out_dir / "timecourse.tsv", sep="\t", index=False, float_format="%.6g")
-    peak = int(np.argmax(results.scores))
-    summary = {
-        "data": "MNE sample EEG, 288 epochs, 10 channels, 150 Hz (bundled)",
-        "features": list(features.columns),
-        "units": f"{n_times} sliding windows of 3 samples x {n_channels} channels",
-        "cv": "5-fold over epochs; held-out Spearman correlation",
-        "peak_time_s": float(eeg.times[peak]),
-        "peak_score": float(results.scores[peak]),
-        "seconds": round(seconds, 2),
-        "fit_info": {key: value for key, value in results.info.items() if key != "seconds"},
-        "versions": software_versions(),
-    }
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-    _plot(table, out_dir / "timecourse.png")
-    logger.info("EEG demo finished in %.1f s; outputs in %s", seconds, out_dir)
-    return table
+    result.parameters.update(
+        data="MNE sample EEG, 288 epochs, 10 channels, 150 Hz (bundled)",
+        units="20 ms windows (3 samples x 10 channels), one per sample",
+        versions=software_versions(),
+    )
+    result.save(out_dir)
+    logger.info("EEG demo finished in %.1f s; outputs in %s", result.parameters["seconds"], out_dir)
+    return result.to_dataframe()
 
 
 def software_versions():
@@ -224,26 +187,3 @@ def _plot_map(score_img, path):
     display.savefig(path, dpi=120)
     display.close()
     plt.close("all")
-
-
-def _plot(table, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(2, 1, sharex=True, figsize=(7, 5), constrained_layout=True)
-    axes[0].plot(table["time"], table["score"], color="black")
-    axes[0].set_ylabel("held-out Spearman")
-    axes[0].set_title("MLEM on MNE sample EEG: when is modality / side encoded?")
-    for column in table.columns:
-        if column.startswith("importance_"):
-            axes[1].plot(table["time"], table[column], label=column.removeprefix("importance_"))
-    axes[1].set_ylabel("permutation importance")
-    axes[1].set_xlabel("time (s)")
-    axes[1].legend()
-    for axis in axes:
-        axis.axhline(0, color="grey", linewidth=0.5)
-        axis.axvline(0, color="grey", linewidth=0.5, linestyle=":")
-    figure.savefig(path, dpi=120)
-    plt.close(figure)

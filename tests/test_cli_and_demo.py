@@ -6,7 +6,6 @@ import pytest
 
 from mlem_neuro.cli import main
 from mlem_neuro.datasets import load_eeg_sample
-from mlem_neuro.demo import sliding_window_units
 
 
 def test_bundled_eeg_has_the_known_n100():
@@ -16,13 +15,6 @@ def test_bundled_eeg_has_the_known_n100():
     audio = eeg.data[(eeg.metadata["modality"] == "audio").to_numpy()].mean(axis=0)
     at_100_ms = np.argmin(np.abs(eeg.times - 0.1))
     assert audio[eeg.ch_names.index("EEG 003"), at_100_ms] * 1e6 == pytest.approx(-6.7, abs=0.5)
-
-
-def test_sliding_windows_cover_every_channel_and_clip_at_edges():
-    units = sliding_window_units(n_channels=2, n_times=5, half_width=1)
-    assert len(units) == 5
-    np.testing.assert_array_equal(units[0], [0, 1, 5, 6])
-    np.testing.assert_array_equal(units[2], [1, 2, 3, 6, 7, 8])
 
 
 def test_demo_command_writes_the_time_course_and_the_maps(tmp_path, capsys):
@@ -37,14 +29,17 @@ def test_demo_command_writes_the_time_course_and_the_maps(tmp_path, capsys):
     tmp_path = tmp_path / "eeg"
     table = pd.read_csv(tmp_path / "timecourse.tsv", sep="\t")
     assert list(table.columns) == ["time", "score", "importance_modality", "importance_side"]
-    assert len(table) == 91
+    assert len(table) == 89  # 3-sample windows centred on every inner sample
     summary = json.loads((tmp_path / "summary.json").read_text())
     # Modality is weakly encoded after the stimulus (see the data README), not before it.
     after = table[(table["time"] > 0.05) & (table["time"] < 0.35)]
     before = table[table["time"] < 0]
     assert after["importance_modality"].mean() > 0.01
     assert after["importance_modality"].mean() > before["importance_modality"].mean() + 0.02
-    assert 0.05 < summary["peak_time_s"] < 0.35
+    assert 0.05 < summary["peak"]["time_s"] < 0.35
+    generalization = np.load(tmp_path / "generalization.npy")
+    assert generalization.shape == (89, 89)
+    np.testing.assert_allclose(np.diag(generalization), table["score"], atol=1e-5)
     assert (tmp_path / "timecourse.png").stat().st_size > 10_000
     printed = capsys.readouterr().out
     assert "EEG: peak held-out score" in printed and "fMRI: best searchlight score" in printed

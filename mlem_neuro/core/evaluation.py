@@ -14,7 +14,12 @@ import torch
 from .grouping import TermKeys, group_sums
 from .ranking import pearson_rows, rankdata, standardise_rows, weighted_rankdata
 
-__all__ = ["standardised_ranks", "spearman_scores", "permutation_importances"]
+__all__ = [
+    "standardised_ranks",
+    "spearman_scores",
+    "cross_spearman_scores",
+    "permutation_importances",
+]
 
 
 def standardised_ranks(neural):
@@ -61,6 +66,35 @@ def spearman_scores(weights, terms, neural_ranks):
     if term_keys.usable:
         return _spearman_by_keys(weights, term_keys.keys, term_keys, neural_ranks)
     return _spearman_by_pairs(weights, terms, neural_ranks)
+
+
+def cross_spearman_scores(weights, terms, neural_ranks, block=256):
+    """Spearman correlation of every unit's metric with every unit's neural distances.
+
+    The temporal-generalisation matrix: a metric learned at one time (unit)
+    scored on the distances at every other time.
+
+    Parameters
+    ----------
+    weights : tensor of shape (n_units, n_terms)
+        Term weights of the metrics that predict.
+    terms : tensor of shape (n_pairs, n_terms)
+    neural_ranks : tensor of shape (n_targets, n_pairs)
+        From :func:`standardised_ranks`.
+    block : int
+        Metrics ranked at a time, to bound memory at block x n_pairs.
+
+    Returns
+    -------
+    scores : tensor of shape (n_units, n_targets)
+        ``scores[i, j]``: metric ``i`` scored on the distances of unit ``j``;
+        the diagonal equals :func:`spearman_scores`.
+    """
+    rows = []
+    for start in range(0, weights.shape[0], block):
+        predicted = standardise_rows(rankdata(weights[start : start + block] @ terms.T))
+        rows.append(predicted @ neural_ranks.T)
+    return torch.cat(rows)
 
 
 def permutation_importances(weights, terms, neural_ranks, n_repeats, generator):

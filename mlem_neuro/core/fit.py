@@ -17,7 +17,12 @@ from .distances import (
     standardise_for_distance,
     unit_pair_distances,
 )
-from .evaluation import permutation_importances, spearman_scores, standardised_ranks
+from .evaluation import (
+    cross_spearman_scores,
+    permutation_importances,
+    spearman_scores,
+    standardised_ranks,
+)
 from .features import FeatureEncoder, check_precomputed_feature_distances, pair_feature_distances
 from .membership import size_sorted_chunks, unit_columns
 from .metric import pair_terms, term_names, term_weights
@@ -69,6 +74,11 @@ class UnitResults:
     train_scores : array of shape (n_units,)
         Best soft Spearman correlation reached on the training pairs (mean
         over folds).
+    generalization : array of shape (n_units, n_units) or None
+        With ``generalize=True``: entry ``[i, j]`` scores the metric learned
+        on unit ``i`` against the neural distances of unit ``j`` (held-out
+        pairs under cross-validation, mean over folds). Its diagonal is
+        ``scores``.
     info : dict
         How the fit ran: pairs per batch, mode, steps, seconds.
     """
@@ -81,6 +91,7 @@ class UnitResults:
     term_names: list
     train_scores: np.ndarray
     info: dict
+    generalization: np.ndarray | None = None
 
     def to_dataframe(self):
         """One row per unit: score, then importance_<term> columns.
@@ -229,6 +240,7 @@ def fit_units(
     precomputed_features=False,
     correlation_warning=0.5,
     feature_names=None,
+    generalize=False,
     verbose=False,
 ):
     """Fit one MLEM metric per unit of a pattern matrix, all units at once.
@@ -296,6 +308,11 @@ def fit_units(
         Warn when two features' distances correlate above this across pairs.
     feature_names : list of str, optional
         Names for features given as an array.
+    generalize : bool
+        Also score every unit's metric on every other unit's neural
+        distances (temporal generalisation when units are time windows).
+        Keeps the ranks of every unit's evaluation pairs in host memory:
+        n_units x n_pairs values per fold.
     verbose : bool
         Log progress and show progress bars.
 
@@ -370,6 +387,9 @@ def fit_units(
 
     n_units = 1 if distance == "precomputed" else len(columns)
     outputs = _Outputs(len(folds), n_units, names, names_of_terms)
+    if generalize:
+        fold_weights = [torch.zeros(n_units, len(names_of_terms), dtype=torch_dtype) for _ in folds]
+        fold_ranks = [torch.zeros(n_units, len(test), dtype=torch_dtype) for _, test in fold_pairs]
     for members, neural in neural_distance_chunks(
         Y,
         columns,
@@ -388,6 +408,9 @@ def fit_units(
             )
             weights = term_weights(learned, settings.interactions)
             ranks = standardised_ranks(neural[:, test])
+            if generalize:
+                fold_weights[fold][members] = weights.detach().cpu()
+                fold_ranks[fold][members] = ranks.cpu()
             if n_repeats:
                 baseline, drops = permutation_importances(
                     weights, terms[test], ranks, n_repeats, generator
@@ -398,6 +421,17 @@ def fit_units(
                 importance = torch.full_like(weights, torch.nan)
             outputs.store(fold, members, baseline, best, importance, learned, n_steps)
 
+    if generalize:
+        outputs.generalization = np.mean(
+            [
+                cross_spearman_scores(weights.to(device), terms[test], ranks.to(device))
+                .double()
+                .cpu()
+                .numpy()
+                for weights, ranks, (_, test) in zip(fold_weights, fold_ranks, fold_pairs)
+            ],
+            axis=0,
+        )
     info = {
         "n_pairs": len(first),
         "all_pairs": all_pairs,
@@ -421,6 +455,7 @@ class _Outputs:
         n_features = len(feature_names)
         self.metrics = np.zeros((n_folds, n_units, n_features, n_features))
         self.steps = []
+        self.generalization = None
 
     def store(self, fold, members, scores, train_scores, importances, metrics, n_steps):
         def host(tensor):
@@ -444,6 +479,7 @@ class _Outputs:
             term_names=self.term_names,
             train_scores=self.train_scores.mean(axis=0),
             info=info,
+            generalization=self.generalization,
         )
 
 

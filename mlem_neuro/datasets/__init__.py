@@ -40,6 +40,37 @@ class EEGSample:
         """Sampling frequency in Hz."""
         return 1 / np.median(np.diff(self.times))
 
+    def to_epochs(self):
+        """The same data as :class:`mne.EpochsArray`.
+
+        Event names are the conditions ("audio/left"...), so "/" tags give
+        modality and side; ``metadata`` is attached. The channels have no
+        positions (the source table carries none).
+
+        Returns
+        -------
+        mne.EpochsArray
+        """
+        import mne
+
+        info = mne.create_info(self.ch_names, self.sfreq, "eeg")
+        event_id = {
+            name: code for code, name in enumerate(sorted(set(self.metadata["condition"])), 1)
+        }
+        codes = self.metadata["condition"].map(event_id).to_numpy()
+        events = np.column_stack(
+            [np.arange(len(codes)) * len(self.times), np.zeros_like(codes), codes]
+        )
+        return mne.EpochsArray(
+            self.data,
+            info,
+            events=events,
+            tmin=self.times[0],
+            event_id=event_id,
+            metadata=self.metadata,
+            verbose="error",
+        )
+
 
 def load_eeg_sample():
     """Load the bundled EEG epochs (MNE sample data, 4 conditions).

@@ -1,4 +1,4 @@
-"""Builders of units: searchlight spheres, atlas regions (and, later, sensor-time windows).
+"""Builders of units: searchlight spheres, atlas regions, sensor neighbourhoods and time windows.
 
 A unit is a set of columns of one pattern matrix; builders return them as a
 scipy.sparse membership matrix or a list of column-index arrays, ready for
@@ -7,6 +7,14 @@ images and sensors into the coordinates these functions take.
 """
 
 from .regions import label_units
+from .sensors import sensor_neighbourhoods
 from .spheres import searchlight_spheres
+from .windows import channel_time_units, time_windows
 
-__all__ = ["searchlight_spheres", "label_units"]
+__all__ = [
+    "searchlight_spheres",
+    "label_units",
+    "sensor_neighbourhoods",
+    "time_windows",
+    "channel_time_units",
+]

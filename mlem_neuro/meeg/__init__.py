@@ -1,0 +1,12 @@
+"""MLEM on MEG/EEG epochs: time courses, spatio-temporal maps, temporal generalisation.
+
+Reads :class:`mne.Epochs` (or ``-epo.fif`` files), takes features from the
+metadata, a table or the "/" tags of event names, makes sensor types and
+units comparable, and fits every time window (and sensor neighbourhood) in
+one batched call of the core.
+"""
+
+from .epochs import epochs_features, epochs_patterns, read_epochs
+from .timecourse import TimecourseResult, timecourse
+
+__all__ = ["timecourse", "TimecourseResult", "read_epochs", "epochs_features", "epochs_patterns"]
