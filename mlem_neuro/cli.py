@@ -180,6 +180,88 @@ def _timecourse(args):
     )
 
 
+def _group(args):
+    import json
+
+    import scipy.sparse
+
+    from .demo import software_versions
+    from .stats import group_layer_test, group_map_test, group_timecourse_test
+    from .stats.results_io import read_result_folders
+    from .units import sensor_neighbourhoods
+
+    kind, data, axis = read_result_folders(args.results, args.measure)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {
+        "command": "group",
+        "kind": kind,
+        "measure": args.measure,
+        "n_subjects": len(args.results),
+        "results": [str(path) for path in args.results],
+        "n_permutations": args.n_permutations,
+        "versions": software_versions(),
+    }
+    if kind == "searchlight":
+        result = group_map_test(
+            data,
+            n_permutations=args.n_permutations,
+            cluster_threshold=args.cluster_threshold,
+            tfce=args.tfce,
+            random_state=args.seed,
+        )
+        result.t_img.to_filename(out / "t.nii.gz")
+        for name, img in result.logp_imgs.items():
+            img.to_filename(out / f"logp_{name}.nii.gz")
+        result.clusters.to_csv(out / "clusters.tsv", sep="\t", index=False)
+        best = {name: float(np.nanmax(img.get_fdata())) for name, img in result.logp_imgs.items()}
+        summary["max_logp"] = best
+        message = ", ".join(f"{name} {value:.2f}" for name, value in best.items())
+        print(f"Group maps written to {out}/ (max -log10 p: {message}).")
+    elif kind == "timecourse":
+        adjacency = None
+        if "info" in axis:
+            neighbourhoods = sensor_neighbourhoods(axis["info"], radius=args.radius)
+            rows = np.repeat(np.arange(len(neighbourhoods)), [len(n) for n in neighbourhoods])
+            adjacency = scipy.sparse.coo_array(
+                (np.ones(len(rows)), (rows, np.concatenate(neighbourhoods)))
+            )
+        result = group_timecourse_test(
+            data,
+            axis["times"],
+            adjacency=adjacency,
+            ch_names=axis.get("ch_names"),
+            n_permutations=args.n_permutations,
+            random_state=args.seed,
+        )
+        result.clusters.to_csv(out / "clusters.tsv", sep="\t", index=False)
+        if result.mask.ndim == 1:
+            table = pd.DataFrame(
+                {
+                    "time": axis["times"],
+                    "mean": data.mean(axis=0),
+                    "t": result.t,
+                    "significant": result.mask,
+                }
+            )
+            table.to_csv(out / "group_timecourse.tsv", sep="\t", index=False, float_format="%.6g")
+        else:
+            np.save(out / "t.npy", result.t)
+            np.save(out / "mask.npy", result.mask)
+        significant = int((result.clusters["pvalue"] < 0.05).sum())
+        summary["significant_clusters"] = significant
+        print(f"{len(result.clusters)} cluster(s), {significant} with p < 0.05; written to {out}/.")
+    else:
+        table = group_layer_test(
+            data, axis["layers"], n_permutations=args.n_permutations, random_state=args.seed
+        )
+        table.to_csv(out / "group_layers.tsv", sep="\t", index=False, float_format="%.6g")
+        significant = int((table["pvalue_fwer"] < 0.05).sum())
+        summary["significant_layers"] = significant
+        print(f"{significant} of {len(table)} layers with FWER p < 0.05; written to {out}/.")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+
+
 def _add_fit_arguments(parser):
     parser.add_argument("--interactions", action="store_true", help="learn feature interactions")
     parser.add_argument("--distance", default="euclidean", help="neural distance within units")
@@ -271,6 +353,30 @@ def build_parser():
     course.add_argument("--out", required=True, help="output folder")
     _add_fit_arguments(course)
     course.set_defaults(run=_timecourse)
+
+    group = commands.add_parser(
+        "group",
+        help="one-sample permutation tests across subjects' results (maps, time courses, layers)",
+    )
+    group.add_argument(
+        "results", nargs="+", help="result folders of searchlight, timecourse or layers"
+    )
+    group.add_argument("--out", required=True, help="output folder")
+    group.add_argument("--measure", default="score", help="score or importance_<term>")
+    group.add_argument("--n-permutations", type=int, default=5000, help="sign flips")
+    group.add_argument("--tfce", action="store_true", help="maps: also TFCE")
+    group.add_argument(
+        "--cluster-threshold", type=float, default=0.001, help="maps: cluster-forming p-value"
+    )
+    group.add_argument(
+        "--radius",
+        type=float,
+        default=None,
+        help="sensor x time: neighbour radius (m); default MNE adjacency",
+    )
+    group.add_argument("--seed", type=int, default=0, help="random seed")
+    group.add_argument("--quiet", action="store_true")
+    group.set_defaults(run=_group)
     return parser
 
 

@@ -17,16 +17,12 @@ from .distances import (
     standardise_for_distance,
     unit_pair_distances,
 )
-from .evaluation import (
-    cross_spearman_scores,
-    permutation_importances,
-    spearman_scores,
-    standardised_ranks,
-)
+from .evaluation import cross_spearman_scores, permutation_importances, spearman_scores
 from .features import FeatureEncoder, check_precomputed_feature_distances, pair_feature_distances
 from .membership import size_sorted_chunks, unit_columns
 from .metric import pair_terms, term_names, term_weights
 from .pairs import estimate_pairs_per_batch, pair_pool, pairs_within, warn_if_correlated
+from .permutation import SubsetRanks, permuted_pair_index
 from .training import TrainingSettings, fit_metrics
 from .validation import (
     check_device,
@@ -92,6 +88,8 @@ class UnitResults:
     train_scores: np.ndarray
     info: dict
     generalization: np.ndarray | None = None
+    null_scores: np.ndarray | None = None
+    null_importances: np.ndarray | None = None
 
     def to_dataframe(self):
         """One row per unit: score, then importance_<term> columns.
@@ -241,6 +239,7 @@ def fit_units(
     correlation_warning=0.5,
     feature_names=None,
     generalize=False,
+    permutations=None,
     verbose=False,
 ):
     """Fit one MLEM metric per unit of a pattern matrix, all units at once.
@@ -313,6 +312,14 @@ def fit_units(
         distances (temporal generalisation when units are time windows).
         Keeps the ranks of every unit's evaluation pairs in host memory:
         n_units x n_pairs values per fold.
+    permutations : long tensor or int array of shape (n_permutations, n_stimuli), optional
+        Stimulus orders for a permutation test (see
+        :func:`mlem_neuro.core.permutation.permutation_orders`, whose first,
+        identity row is dropped here). Each order refits every unit with the
+        rows of Y reordered (stimulus ``i`` gets the pattern of stimulus
+        ``order[i]``), the same folds and the same settings, as extra rows of
+        the same batched computation; results go to ``null_scores`` and
+        ``null_importances``. Needs every pair of stimuli in the pool.
     verbose : bool
         Log progress and show progress bars.
 
@@ -386,7 +393,21 @@ def fit_units(
     ]
 
     n_units = 1 if distance == "precomputed" else len(columns)
-    outputs = _Outputs(len(folds), n_units, names, names_of_terms)
+    identity = torch.arange(n_stimuli)[None]
+    if permutations is not None:
+        orders = torch.cat([identity, _check_orders(permutations, n_stimuli)])
+    else:
+        orders = identity
+    if len(orders) > 1:
+        if not all_pairs:
+            raise ValueError(
+                "permutations need every pair of stimuli in the pool; raise max_pairs to at "
+                f"least {n_stimuli * (n_stimuli - 1) // 2}."
+            )
+        pair_index = permuted_pair_index(orders, first, second, n_stimuli).to(device)
+    else:
+        pair_index = torch.arange(len(first), device=device)[None]
+    outputs = _Outputs(len(folds), n_units, names, names_of_terms, len(orders) - 1)
     if generalize:
         fold_weights = [torch.zeros(n_units, len(names_of_terms), dtype=torch_dtype) for _ in folds]
         fold_ranks = [torch.zeros(n_units, len(test), dtype=torch_dtype) for _, test in fold_pairs]
@@ -401,25 +422,53 @@ def fit_units(
         device,
         torch_dtype,
         verbose,
+        orders_per_unit=len(orders),
     ):
-        for fold, (train, test) in enumerate(fold_pairs):
-            learned, best, n_steps = fit_metrics(
-                terms[train], neural[:, train], settings, pairs_per_batch, generator
-            )
-            weights = term_weights(learned, settings.interactions)
-            ranks = standardised_ranks(neural[:, test])
-            if generalize:
-                fold_weights[fold][members] = weights.detach().cpu()
-                fold_ranks[fold][members] = ranks.cpu()
-            if n_repeats:
-                baseline, drops = permutation_importances(
-                    weights, terms[test], ranks, n_repeats, generator
+        ranker = SubsetRanks(neural)
+        block = max(1, min(len(orders), _rows_per_chunk(neural, Y) // len(members)))
+        for start in range(0, len(orders), block):
+            block_index = pair_index[start : start + block]
+            for fold, (train, test) in enumerate(fold_pairs):
+                learned, best, n_steps = fit_metrics(
+                    terms[train],
+                    ranker.standardised(block_index[:, train]),
+                    settings,
+                    pairs_per_batch,
+                    generator,
+                    ranked=True,
                 )
-                importance = drops.mean(dim=0)
-            else:
-                baseline = spearman_scores(weights, terms[test], ranks)
-                importance = torch.full_like(weights, torch.nan)
-            outputs.store(fold, members, baseline, best, importance, learned, n_steps)
+                weights = term_weights(learned, settings.interactions)
+                ranks = ranker.standardised(block_index[:, test])
+                if n_repeats:
+                    baseline, drops = permutation_importances(
+                        weights, terms[test], ranks, n_repeats, generator
+                    )
+                    importance = drops.mean(dim=0)
+                else:
+                    baseline = spearman_scores(weights, terms[test], ranks)
+                    importance = torch.full_like(weights, torch.nan)
+                rows = (len(members), len(block_index))
+                if start == 0:
+                    outputs.store(
+                        fold,
+                        members,
+                        baseline.reshape(rows)[:, 0],
+                        best.reshape(rows)[:, 0],
+                        importance.reshape(*rows, -1)[:, 0],
+                        learned.reshape(*rows, *learned.shape[1:])[:, 0],
+                        n_steps,
+                    )
+                    if generalize:
+                        identity_rows = torch.arange(0, rows[0] * rows[1], rows[1])
+                        fold_weights[fold][members] = weights[identity_rows].detach().cpu()
+                        fold_ranks[fold][members] = ranks[identity_rows].cpu()
+                outputs.store_null(
+                    fold,
+                    members,
+                    start,
+                    baseline.reshape(rows),
+                    importance.reshape(*rows, -1),
+                )
 
     if generalize:
         outputs.generalization = np.mean(
@@ -446,7 +495,12 @@ def fit_units(
 class _Outputs:
     """Per-fold, per-unit results as they come, chunk by chunk."""
 
-    def __init__(self, n_folds, n_units, feature_names, names_of_terms):
+    def __init__(self, n_folds, n_units, feature_names, names_of_terms, n_permutations=0):
+        self.n_folds = n_folds
+        self.null_scores = np.zeros((n_permutations, n_units), dtype=np.float32)
+        self.null_importances = np.zeros(
+            (n_permutations, n_units, len(names_of_terms)), dtype=np.float32
+        )
         self.feature_names = feature_names
         self.term_names = names_of_terms
         self.scores = np.zeros((n_folds, n_units))
@@ -467,6 +521,17 @@ class _Outputs:
         self.metrics[fold, members] = host(metrics)
         self.steps.append(n_steps)
 
+    def store_null(self, fold, members, start, scores, importances):
+        """Add one fold's share of the permuted orders ``start``... (order 0 is the real data)."""
+        if not len(self.null_scores):
+            return
+        skip = 1 if start == 0 else 0
+        orders = slice(start + skip - 1, start + scores.shape[1] - 1)
+        scores = scores[:, skip:].detach().float().cpu().numpy()
+        importances = importances[:, skip:].detach().float().cpu().numpy()
+        self.null_scores[orders, members] += scores.T / self.n_folds
+        self.null_importances[orders, members] += importances.transpose(1, 0, 2) / self.n_folds
+
     def results(self, cross_validated, info):
         metrics = self.metrics.mean(axis=0)
         metrics /= np.linalg.norm(metrics, axis=(1, 2), keepdims=True)
@@ -480,13 +545,58 @@ class _Outputs:
             train_scores=self.train_scores.mean(axis=0),
             info=info,
             generalization=self.generalization,
+            null_scores=self.null_scores if len(self.null_scores) else None,
+            null_importances=(
+                self.null_importances
+                if len(self.null_scores) and not np.isnan(self.null_importances).all()
+                else None
+            ),
         )
 
 
+def _check_orders(permutations, n_stimuli):
+    orders = torch.as_tensor(np.asarray(permutations), dtype=torch.long)
+    if orders.ndim != 2 or orders.shape[1] != n_stimuli:
+        raise ValueError(
+            f"permutations must have shape (n_permutations, {n_stimuli}), one order of the "
+            f"stimuli per row, got {tuple(orders.shape)}."
+        )
+    expected = torch.arange(n_stimuli)
+    if not (orders.sort(dim=1).values == expected).all():
+        raise ValueError("Every row of permutations must be a permutation of 0 ... n_stimuli - 1.")
+    return orders
+
+
+def _bytes_per_row(n_pairs, n_stimuli, widest, dtype):
+    """Working memory of one unit (or one permuted copy of it) in a chunk."""
+    element_bytes = torch.finfo(dtype).bits // 8
+    # Distances, soft ranks and gradients; Gram matrix and patterns; the int64
+    # sort positions and int32 counts behind SubsetRanks.
+    return element_bytes * (12 * n_pairs + 2 * n_stimuli**2 + n_stimuli * widest) + 36 * n_pairs
+
+
+def _rows_per_chunk(neural, Y):
+    return max(1, BYTES_PER_CHUNK // _bytes_per_row(neural.shape[1], Y.shape[0], 0, neural.dtype))
+
+
 def neural_distance_chunks(
-    Y, columns, distance, first, second, all_pairs, units_per_chunk, device, dtype, verbose
+    Y,
+    columns,
+    distance,
+    first,
+    second,
+    all_pairs,
+    units_per_chunk,
+    device,
+    dtype,
+    verbose,
+    orders_per_unit=1,
 ):
-    """Yield (unit indices, neural distances of shape (chunk_units, n_pairs)) on the device."""
+    """Yield (unit indices, neural distances of shape (chunk_units, n_pairs)) on the device.
+
+    ``orders_per_unit`` (1 + permutations) divides the automatic chunk size,
+    since every unit is fitted once per order.
+    """
     if distance == "precomputed":
         yield (
             np.array([0]),
@@ -496,8 +606,7 @@ def neural_distance_chunks(
     patterns = torch.from_numpy(standardise_for_distance(Y, distance)).to(dtype)
     widest = max(len(unit) for unit in columns)
     if units_per_chunk is None:
-        element_bytes = torch.finfo(dtype).bits // 8
-        per_unit = element_bytes * (12 * len(first) + 2 * Y.shape[0] ** 2 + Y.shape[0] * widest)
+        per_unit = _bytes_per_row(len(first), Y.shape[0], widest, dtype) * orders_per_unit
         units_per_chunk = max(1, BYTES_PER_CHUNK // per_unit)
     else:
         units_per_chunk = check_positive_int("units_per_chunk", units_per_chunk)

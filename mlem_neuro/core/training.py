@@ -82,7 +82,9 @@ def pearson_start(group_terms, counts, targets, floor=0.05):
     return torch.log(torch.expm1((solution / largest).clamp(min=floor)))
 
 
-def fit_metrics(terms, neural, settings, pairs_per_batch, generator, progress_label="units"):
+def fit_metrics(
+    terms, neural, settings, pairs_per_batch, generator, progress_label="units", ranked=False
+):
     """Learn a metric for every unit.
 
     Parameters
@@ -97,6 +99,10 @@ def fit_metrics(terms, neural, settings, pairs_per_batch, generator, progress_la
         than this, every step uses every pair, grouped (exact).
     generator : torch.Generator
         CPU generator for the batches.
+    ranked : bool
+        ``neural`` already holds standardised ranks (row-wise, as
+        :func:`mlem_neuro.core.evaluation.standardised_ranks` gives); ranks
+        are the same as the distances to every rank-based step.
 
     Returns
     -------
@@ -111,7 +117,8 @@ def fit_metrics(terms, neural, settings, pairs_per_batch, generator, progress_la
     group_terms, group_of_pair, counts = group_pairs(terms)
     grouped = group_terms.shape[0] <= pairs_per_batch
     if grouped:
-        targets = group_sums(standardise_rows(rankdata(neural)), group_of_pair, len(counts))
+        ranks = neural if ranked else standardise_rows(rankdata(neural))
+        targets = group_sums(ranks, group_of_pair, len(counts))
         mode = f"exact over {n_pairs} pairs in {len(counts)} groups"
     else:
         mode = f"{pairs_per_batch} of {n_pairs} pairs per step"

@@ -105,6 +105,9 @@ class TimecourseResult:
     def save(self, out_dir):
         """Write timecourse.tsv, generalization.npy (if computed), summary.json, timecourse.png.
 
+        Spatio-temporal results also get sensors-info.fif (the channels' info,
+        for group tests that need their adjacency).
+
         Returns
         -------
         Path
@@ -115,6 +118,10 @@ class TimecourseResult:
         table.to_csv(out_dir / "timecourse.tsv", sep="\t", index=False, float_format="%.6g")
         if self.generalization is not None:
             np.save(out_dir / "generalization.npy", self.generalization)
+        if self.spatial:
+            import mne
+
+            mne.io.write_info(out_dir / "sensors-info.fif", self.info, overwrite=True)
         summary = dict(self.parameters)
         peak = int(np.nanargmax(self.results.scores))
         summary["peak"] = {

@@ -1,0 +1,155 @@
+"""Stimulus permutations as extra units, and exact ranks of any subset of pairs.
+
+Permuting the stimuli of a unit's patterns (row ``i`` of Y replaced by row
+``order[i]``) leaves the feature distances of every pair unchanged and moves
+the neural distance of pair ``(order[i], order[j])`` to pair ``(i, j)``. When
+the pool holds every pair, the permuted distances are a gather of the real
+ones, and their ranks within any subset of pairs (a fold's training or test
+pairs) follow from one sort of the real distances: the null fits of a
+permutation test cost no more distance computations and no more sorts than
+the real fit.
+"""
+
+import math
+
+import numpy as np
+import torch
+
+from .ranking import _run_bounds, standardise_rows
+
+__all__ = ["permutation_orders", "permuted_pair_index", "SubsetRanks"]
+
+
+def permutation_orders(n_stimuli, n_permutations, groups=None, random_state=None):
+    """Random stimulus orders, the identity first, shuffled within groups if given.
+
+    Parameters
+    ----------
+    n_stimuli : int
+    n_permutations : int
+        Random orders besides the identity.
+    groups : array of shape (n_stimuli,), optional
+        Exchangeability blocks (runs, sessions): stimuli only move within
+        their block.
+    random_state : int or None
+
+    Returns
+    -------
+    orders : long tensor of shape (1 + n_permutations, n_stimuli)
+        Row 0 is the identity (the real data).
+    """
+    rng = np.random.default_rng(random_state)
+    if groups is None:
+        blocks = [np.arange(n_stimuli)]
+    else:
+        groups = np.asarray(groups)
+        if groups.shape != (n_stimuli,):
+            raise ValueError(
+                f"groups must have one label per stimulus, shape ({n_stimuli},), got "
+                f"{groups.shape}."
+            )
+        blocks = [np.flatnonzero(groups == label) for label in np.unique(groups)]
+        single = [str(label) for label, block in zip(np.unique(groups), blocks) if len(block) < 2]
+        if single:
+            raise ValueError(
+                f"Permutations within groups need at least 2 stimuli per group; group(s) "
+                f"{single} have a single member."
+            )
+    # Distinct orders available, as a log to avoid overflowing with large groups.
+    log_available = sum(math.lgamma(len(block) + 1) for block in blocks)
+    if log_available < math.log(n_permutations + 1):
+        available = round(math.exp(log_available))
+        raise ValueError(
+            f"n_permutations={n_permutations} needs more distinct orders than the "
+            f"{n_stimuli} stimuli allow ({available}, the identity included"
+            + (", permuting within groups" if groups is not None else "")
+            + "); lower n_permutations or add stimuli."
+        )
+    orders = np.tile(np.arange(n_stimuli), (n_permutations + 1, 1))
+    for block in blocks:
+        orders[1:, block] = rng.permuted(np.tile(block, (n_permutations, 1)), axis=1)
+    return torch.from_numpy(orders)
+
+
+def permuted_pair_index(orders, first, second, n_stimuli):
+    """Pool position of the pair each pair takes its neural distance from.
+
+    Parameters
+    ----------
+    orders : long tensor of shape (n_orders, n_stimuli)
+    first, second : long tensors of shape (n_pairs,)
+        The pool: every pair ``i < j`` of the stimuli.
+    n_stimuli : int
+
+    Returns
+    -------
+    long tensor of shape (n_orders, n_pairs)
+    """
+    lookup = torch.full((n_stimuli, n_stimuli), -1, dtype=torch.long)
+    positions = torch.arange(len(first))
+    lookup[first, second] = positions
+    lookup[second, first] = positions
+    index = lookup[orders[:, first], orders[:, second]]
+    if (index < 0).any():
+        raise ValueError(
+            "Permutations need every pair of stimuli in the pool; raise max_pairs to at least "
+            f"{n_stimuli * (n_stimuli - 1) // 2}."
+        )
+    return index
+
+
+class SubsetRanks:
+    """Standardised average ranks of any subset of a unit's pairs, from one sort.
+
+    Parameters
+    ----------
+    neural : tensor of shape (n_units, n_pairs)
+        Neural distances of the pool's pairs, one row per unit.
+    """
+
+    def __init__(self, neural):
+        sorted_values, order = neural.sort(dim=1)
+        self.dtype = neural.dtype
+        self.position = torch.empty_like(order)
+        self.position.scatter_(
+            1, order, torch.arange(order.shape[1], device=order.device).expand_as(order)
+        )
+        self.run_first, self.run_last = _run_bounds(sorted_values)
+        self.has_ties = bool((self.run_first != self.run_last).any())
+        sorted_ranks = (self.run_first + self.run_last).to(neural.dtype) / 2 + 1
+        self.all_ranks = standardise_rows(sorted_ranks.gather(1, self.position))
+
+    def standardised(self, pairs):
+        """Ranks within each subset, centred and of unit norm.
+
+        Parameters
+        ----------
+        pairs : long tensor of shape (n_subsets, n_chosen)
+            Distinct pool positions making up each subset (the same for every
+            unit), for example a fold's test pairs seen through a
+            permutation. A subset of every pair is a reordering of the
+            pool's ranks: a gather, with no counting.
+
+        Returns
+        -------
+        tensor of shape (n_units * n_subsets, n_chosen)
+            Unit-major rows: row ``u * n_subsets + s`` ranks unit ``u`` over
+            subset ``s``, as :func:`scipy.stats.rankdata` would.
+        """
+        n_units, n_pairs = self.position.shape
+        n_subsets, n_chosen = pairs.shape
+        if n_chosen == n_pairs:
+            return self.all_ranks[:, pairs].reshape(n_units * n_subsets, n_pairs)
+        # Sorted position of every chosen pair, per unit and subset.
+        chosen = self.position[:, pairs]
+        member = torch.zeros(n_units, n_subsets, n_pairs, dtype=torch.int32, device=pairs.device)
+        member.scatter_(2, chosen, 1)
+        count = member.cumsum(dim=2, dtype=torch.int32)
+        if self.has_ties:
+            first = self.run_first.gather(1, chosen.reshape(n_units, -1)).reshape(chosen.shape)
+            last = self.run_last.gather(1, chosen.reshape(n_units, -1)).reshape(chosen.shape)
+            before = count.gather(2, first) - member.gather(2, first)
+            ranks = before + (count.gather(2, last) - before + 1) / 2
+        else:
+            ranks = count.gather(2, chosen)
+        return standardise_rows(ranks.to(self.dtype).reshape(n_units * n_subsets, n_chosen))

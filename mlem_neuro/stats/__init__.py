@@ -1,0 +1,32 @@
+"""Statistics for MLEM results: per-unit permutation tests, noise ceilings, group tests.
+
+- :func:`permutation_test`: p-values for every unit's score and importances,
+  uncorrected, FWER (max statistic) and FDR, with the permuted fits run as
+  extra rows of the batched core.
+- :func:`noise_ceiling`: split-half reliability of each unit's geometry.
+- :func:`group_map_test`, :func:`group_timecourse_test`,
+  :func:`group_layer_test`: one-sample tests across subjects with nilearn's
+  and MNE's permutation machinery.
+"""
+
+from .ceiling import noise_ceiling
+from .group import (
+    GroupMapResult,
+    GroupTimecourseResult,
+    group_layer_test,
+    group_map_test,
+    group_timecourse_test,
+)
+from .permutation import PermutationTestResult, permutation_pvalues, permutation_test
+
+__all__ = [
+    "permutation_test",
+    "permutation_pvalues",
+    "PermutationTestResult",
+    "noise_ceiling",
+    "group_map_test",
+    "group_timecourse_test",
+    "group_layer_test",
+    "GroupMapResult",
+    "GroupTimecourseResult",
+]
