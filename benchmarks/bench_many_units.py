@@ -91,7 +91,7 @@ def main():
     )
     print(f"throughput ratio batched / loop: {per_unit * args.units / batched:.1f}x")
 
-    for chunk in [int(value) for value in args.chunk_sizes.split(",")]:
+    for chunk in [int(value) for value in args.chunk_sizes.split(",") if value]:
         command = [
             sys.executable,
             __file__,

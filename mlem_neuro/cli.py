@@ -1,6 +1,7 @@
 """The mlem-neuro command line."""
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -28,6 +29,13 @@ def _demo(args):
     print(
         f"fMRI: best searchlight score {outputs['fmri_max_score']:.3f}; ventral temporal ROI "
         f"score {roi['score']:.3f} ({args.out}/fmri/)."
+    )
+    profile = outputs["llm"]
+    best = profile.loc[profile["score"].idxmax()]
+    print(
+        f"Language model: best layer {int(best['layer'])} (held-out score {best['score']:.3f}); "
+        f"importance of the random control feature at most "
+        f"{profile['importance_random'].max():.3f} ({args.out}/llm/)."
     )
 
 
@@ -180,9 +188,61 @@ def _timecourse(args):
     )
 
 
-def _group(args):
-    import json
+def _layers(args):
+    from .demo import software_versions
+    from .llm import hidden_states, layer_profile, load_local_model
+    from .llm.plotting import plot_layer_profile
 
+    table = _read_table(args.stimuli, "stimuli")
+    if args.sentence_column not in table.columns:
+        raise ValueError(
+            f"--sentence-column {args.sentence_column!r} is not a column of the stimuli table "
+            f"(columns: {list(table.columns)})."
+        )
+    if args.features:
+        names = [name.strip() for name in args.features.split(",") if name.strip()]
+        unknown = [name for name in names if name not in table.columns]
+        if unknown:
+            raise ValueError(f"--features {unknown} are not columns of the stimuli table.")
+        features = table[names]
+    else:
+        features = _feature_columns(table.drop(columns=args.sentence_column), args)
+    started = time.perf_counter()
+    model, tokenizer = load_local_model(args.model_dir)
+    states = hidden_states(
+        model,
+        tokenizer,
+        table[args.sentence_column].tolist(),
+        pooling=args.pooling,
+        words=table[args.word_column].tolist() if args.word_column else None,
+        batch_size=args.batch_size,
+        device=args.device,
+        verbose=not args.quiet,
+    )
+    options = _fit_options(args, table)
+    options.setdefault("cv", 5)
+    profile = layer_profile(features, states, **options)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    profile.to_csv(out / "layers.tsv", sep="\t", index=False, float_format="%.6g")
+    summary = {
+        "command": "layers",
+        "model_dir": str(args.model_dir),
+        "n_sentences": len(table),
+        "n_layers": int(states.shape[0]),
+        "features": list(features.columns),
+        "pooling": args.pooling,
+        "best_layer": int(profile.loc[profile["score"].idxmax(), "layer"]),
+        "seconds": round(time.perf_counter() - started, 2),
+        "arguments": vars(args) | {"run": None},
+        "versions": software_versions(),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    plot_layer_profile(profile, out / "layers.png", title=Path(args.model_dir).name)
+    print(f"Layer profile written to {out}/ (best layer {summary['best_layer']}).")
+
+
+def _group(args):
     import scipy.sparse
 
     from .demo import software_versions
@@ -289,7 +349,8 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
-        "demo", help="MLEM on the bundled real data: EEG time course, fMRI searchlight and ROI"
+        "demo",
+        help="MLEM on bundled real data: EEG time course, fMRI searchlight and ROI, MiniLM layers",
     )
     demo.add_argument("--out", default="mlem_neuro_output/demo", help="output folder")
     demo.add_argument("--device", default="cpu", help="'cpu' or 'cuda[:N]'")
@@ -353,6 +414,20 @@ def build_parser():
     course.add_argument("--out", required=True, help="output folder")
     _add_fit_arguments(course)
     course.set_defaults(run=_timecourse)
+
+    layers = commands.add_parser(
+        "layers", help="MLEM on every layer of a local language model; writes layers.tsv"
+    )
+    layers.add_argument("model_dir", help="local Hugging Face model folder")
+    layers.add_argument("--stimuli", required=True, help="CSV/TSV: sentences and features")
+    layers.add_argument("--sentence-column", default="sentence")
+    layers.add_argument("--features", default=None, help="COL[,COL...] (default: all others)")
+    layers.add_argument("--pooling", default="mean", choices=["mean", "first", "last", "word"])
+    layers.add_argument("--word-column", default=None, help="column of words for word pooling")
+    layers.add_argument("--batch-size", type=int, default=32)
+    layers.add_argument("--out", required=True, help="output folder")
+    _add_fit_arguments(layers)
+    layers.set_defaults(run=_layers)
 
     group = commands.add_parser(
         "group",

@@ -43,6 +43,12 @@ def test_demo_command_writes_the_time_course_and_the_maps(tmp_path, capsys):
     assert (tmp_path / "timecourse.png").stat().st_size > 10_000
     printed = capsys.readouterr().out
     assert "EEG: peak held-out score" in printed and "fMRI: best searchlight score" in printed
+    assert "Language model: best layer" in printed
+    layers = pd.read_csv(tmp_path.parent / "llm" / "layers.tsv", sep="\t")
+    assert list(layers["layer"]) == list(range(7))
+    # Number of the head noun is encoded in every layer; the random control feature is not.
+    assert (layers["importance_n1_number"] > 0.005).all()
+    assert (layers["importance_random"].abs() < 0.005).all()
 
 
 def test_cli_reports_errors_cleanly(capsys):

@@ -44,6 +44,20 @@ __all__ = [
 logger = logging.getLogger("mlem_neuro")
 
 BYTES_PER_CHUNK = 1 << 30
+GPU_BYTES_PER_CHUNK = 8 << 30
+
+
+def chunk_budget(device):
+    """Working memory for one chunk of units, in bytes.
+
+    1 GiB on the CPU; on a GPU a quarter of the memory free when the fit
+    starts, between 256 MiB and 8 GiB.
+    """
+    device = torch.device(device)
+    if device.type != "cuda":
+        return BYTES_PER_CHUNK
+    free, _ = torch.cuda.mem_get_info(device)
+    return max(BYTES_PER_CHUNK // 4, min(GPU_BYTES_PER_CHUNK, free // 4))
 
 
 @dataclasses.dataclass
@@ -281,8 +295,8 @@ def fit_units(
         Seed for pair sampling and permutations; None draws a fresh seed.
     units_per_chunk : int or None
         Units fitted together; None picks as many as fit in about 1 GiB of
-        working memory. Lower it if memory runs out, raise it for speed on a
-        large GPU.
+        working memory on the CPU, and in a quarter of the free memory (at
+        most 8 GiB) on a GPU. Lower it if memory runs out.
     pairs_per_batch : "auto" or int
         Pairs per optimisation step. "auto" grows the batch until
         correlations between feature distances are stable across draws (the
@@ -425,7 +439,7 @@ def fit_units(
         orders_per_unit=len(orders),
     ):
         ranker = SubsetRanks(neural)
-        block = max(1, min(len(orders), _rows_per_chunk(neural, Y) // len(members)))
+        block = max(1, min(len(orders), _rows_per_chunk(neural, Y, device) // len(members)))
         for start in range(0, len(orders), block):
             block_index = pair_index[start : start + block]
             for fold, (train, test) in enumerate(fold_pairs):
@@ -575,8 +589,9 @@ def _bytes_per_row(n_pairs, n_stimuli, widest, dtype):
     return element_bytes * (12 * n_pairs + 2 * n_stimuli**2 + n_stimuli * widest) + 36 * n_pairs
 
 
-def _rows_per_chunk(neural, Y):
-    return max(1, BYTES_PER_CHUNK // _bytes_per_row(neural.shape[1], Y.shape[0], 0, neural.dtype))
+def _rows_per_chunk(neural, Y, device):
+    per_row = _bytes_per_row(neural.shape[1], Y.shape[0], 0, neural.dtype)
+    return max(1, chunk_budget(device) // per_row)
 
 
 def neural_distance_chunks(
@@ -607,7 +622,7 @@ def neural_distance_chunks(
     widest = max(len(unit) for unit in columns)
     if units_per_chunk is None:
         per_unit = _bytes_per_row(len(first), Y.shape[0], widest, dtype) * orders_per_unit
-        units_per_chunk = max(1, BYTES_PER_CHUNK // per_unit)
+        units_per_chunk = max(1, chunk_budget(device) // per_unit)
     else:
         units_per_chunk = check_positive_int("units_per_chunk", units_per_chunk)
     chunks = size_sorted_chunks(columns, units_per_chunk * widest)
