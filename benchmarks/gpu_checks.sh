@@ -17,6 +17,7 @@ fi
 export PYTHONUNBUFFERED=1 MPLBACKEND=Agg
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"
+python3 -c "import mlem_neuro, nibabel, nilearn, mne" || { echo "imports failed"; exit 1; }
 
 step() {  # step SECONDS NAME COMMAND...
     local limit=$1 name=$2
@@ -27,11 +28,11 @@ step() {  # step SECONDS NAME COMMAND...
     echo "=== $name: exit ${PIPESTATUS[0]}, $((SECONDS - started)) s"
 }
 
-step 90 tests python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py
+step 75 tests python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py
 cd benchmarks
 step 60 many_units python3 bench_many_units.py --device cuda --units 50000 --loop-units 50 \
     --chunk-sizes ""
-step 100 searchlight python3 bench_searchlight.py --resolution 3 --device cuda
+step 90 searchlight python3 bench_searchlight.py --resolution 3 --device cuda
 step 90 meeg python3 bench_meeg.py spatial time generalization --device cuda
 step 100 stats_searchlight python3 bench_stats.py searchlight --device cuda --permutations 100
-step 60 stats_speed python3 bench_stats.py speed --device cuda --measured-permutations 50
+step 45 stats_speed python3 bench_stats.py speed --device cuda --measured-permutations 50
