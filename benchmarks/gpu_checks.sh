@@ -5,8 +5,8 @@
 # Each step has its own time limit so that one slow step cannot take the others down.
 # Usage (from the repository root): bash benchmarks/gpu_checks.sh [OUTPUT_DIR]
 set -u
-out=${1:-benchmarks/output}
-mkdir -p "$out"
+mkdir -p "${1:-benchmarks/output}"
+out=$(cd "${1:-benchmarks/output}" && pwd)
 if ls .whl/*.whl >/dev/null 2>&1; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target /tmp/site .whl/*.whl
