@@ -80,6 +80,8 @@ def whole_brain(args):
         seconds = time.perf_counter() - started
     n_spheres = int(mask.sum())
     print(f"searchlight: {seconds:.1f} s on {args.device}, peak +{memory.extra_mib:.0f} MiB")
+    if args.device.startswith("cuda"):
+        print(f"  GPU peak memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")
     print(
         f"  {seconds / n_spheres * 1000:.2f} ms per sphere; max steps "
         f"{result.results.info['max_steps_run']}, best score {np.nanmax(result.results.scores):.3f}"

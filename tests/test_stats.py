@@ -38,15 +38,15 @@ def test_permutation_order_errors():
 
 
 @pytest.mark.parametrize("ties", [False, True])
-def test_subset_ranks_match_scipy(ties):
+@pytest.mark.parametrize("size", [10, 40])  # sorted directly / counted over the pool
+def test_subset_ranks_match_scipy(ties, size):
     generator = torch.Generator().manual_seed(0)
     if ties:
         neural = torch.randint(0, 8, (3, 45), generator=generator).double()
     else:
         neural = torch.randn(3, 45, generator=generator, dtype=torch.float64)
-    subsets = torch.stack([torch.randperm(45, generator=generator)[:20] for _ in range(4)])
-    subsets = torch.cat([subsets[:, :20], subsets[:, :20].flip(1)])
-    ranks = SubsetRanks(neural).standardised(subsets).reshape(3, len(subsets), 20)
+    subsets = torch.stack([torch.randperm(45, generator=generator)[:size] for _ in range(4)])
+    ranks = SubsetRanks(neural).standardised(subsets).reshape(3, len(subsets), size)
     for unit in range(3):
         for index, subset in enumerate(subsets):
             expected = scipy.stats.rankdata(neural[unit, subset].numpy())

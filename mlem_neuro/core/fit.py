@@ -44,20 +44,20 @@ __all__ = [
 logger = logging.getLogger("mlem_neuro")
 
 BYTES_PER_CHUNK = 1 << 30
-GPU_BYTES_PER_CHUNK = 8 << 30
 
 
 def chunk_budget(device):
     """Working memory for one chunk of units, in bytes.
 
     1 GiB on the CPU; on a GPU a quarter of the memory free when the fit
-    starts, between 256 MiB and 8 GiB.
+    starts (at least 256 MiB). GPU steps cost about the same for few or many
+    units, so fewer, larger chunks are faster there.
     """
     device = torch.device(device)
     if device.type != "cuda":
         return BYTES_PER_CHUNK
     free, _ = torch.cuda.mem_get_info(device)
-    return max(BYTES_PER_CHUNK // 4, min(GPU_BYTES_PER_CHUNK, free // 4))
+    return max(BYTES_PER_CHUNK // 4, free // 4)
 
 
 @dataclasses.dataclass
@@ -295,8 +295,8 @@ def fit_units(
         Seed for pair sampling and permutations; None draws a fresh seed.
     units_per_chunk : int or None
         Units fitted together; None picks as many as fit in about 1 GiB of
-        working memory on the CPU, and in a quarter of the free memory (at
-        most 8 GiB) on a GPU. Lower it if memory runs out.
+        working memory on the CPU, and in a quarter of the free memory on a
+        GPU. Lower it if memory runs out.
     pairs_per_batch : "auto" or int
         Pairs per optimisation step. "auto" grows the batch until
         correlations between feature distances are stable across draws (the

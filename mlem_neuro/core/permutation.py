@@ -15,7 +15,7 @@ import math
 import numpy as np
 import torch
 
-from .ranking import _run_bounds, standardise_rows
+from .ranking import _run_bounds, rankdata, standardise_rows
 
 __all__ = ["permutation_orders", "permuted_pair_index", "SubsetRanks"]
 
@@ -108,6 +108,7 @@ class SubsetRanks:
     """
 
     def __init__(self, neural):
+        self.neural = neural
         sorted_values, order = neural.sort(dim=1)
         self.dtype = neural.dtype
         self.position = torch.empty_like(order)
@@ -140,6 +141,10 @@ class SubsetRanks:
         n_subsets, n_chosen = pairs.shape
         if n_chosen == n_pairs:
             return self.all_ranks[:, pairs].reshape(n_units * n_subsets, n_pairs)
+        if n_chosen * math.log2(n_chosen) < 2 * n_pairs:
+            # Small subsets (test folds): sorting them costs less than counting over the pool.
+            chosen_values = self.neural[:, pairs].reshape(n_units * n_subsets, n_chosen)
+            return standardise_rows(rankdata(chosen_values))
         # Sorted position of every chosen pair, per unit and subset.
         chosen = self.position[:, pairs]
         member = torch.zeros(n_units, n_subsets, n_pairs, dtype=torch.int32, device=pairs.device)

@@ -48,9 +48,10 @@ class GroupMapResult:
         -log10 family-wise corrected p-values: ``"voxel"`` (max-t), and
         ``"cluster_size"`` / ``"cluster_mass"`` (with a cluster-forming
         threshold) or ``"tfce"``.
-    clusters : DataFrame
+    clusters : DataFrame or None
         nilearn's cluster table of the t map above the cluster-forming
-        threshold (peak coordinates in mm, t, cluster size).
+        threshold (peak coordinates in mm, t, cluster size), clusters of at
+        least ``min_cluster_size`` voxels; None when not asked for.
     n_permutations : int
     """
 
@@ -70,6 +71,8 @@ def group_map_test(
     two_sided=False,
     random_state=None,
     n_jobs=1,
+    cluster_table=True,
+    min_cluster_size=10,
 ):
     """One-sample permutation test of subjects' maps with cluster or TFCE correction.
 
@@ -89,6 +92,11 @@ def group_map_test(
     two_sided : bool
     random_state : int or None
     n_jobs : int
+    cluster_table : bool
+        Also build the cluster table (nilearn's, which takes seconds on
+        whole-brain maps with many small clusters).
+    min_cluster_size : int
+        Smallest cluster (voxels) listed in the table.
 
     Returns
     -------
@@ -138,7 +146,14 @@ def group_map_test(
         "logp_max_tfce": "tfce",
     }
     logp = {names[key]: img for key, img in outputs.items() if key in names}
-    clusters = get_clusters_table(outputs["t"], stat_threshold=z, two_sided=two_sided)
+    clusters = None
+    if cluster_table:
+        clusters = get_clusters_table(
+            outputs["t"],
+            stat_threshold=z,
+            cluster_threshold=check_positive_int("min_cluster_size", min_cluster_size),
+            two_sided=two_sided,
+        )
     return GroupMapResult(
         t_img=outputs["t"], logp_imgs=logp, clusters=clusters, n_permutations=n_permutations
     )
