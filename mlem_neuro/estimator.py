@@ -85,7 +85,7 @@ correlation_warning, verbose
         max_pairs=1_000_000,
         learning_rate=0.02,
         max_steps=1000,
-        patience=50,
+        patience="auto",
         tol=1e-4,
         regularization=1.0,
         weight_decay=0.0,

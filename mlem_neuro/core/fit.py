@@ -244,7 +244,7 @@ def fit_units(
     max_pairs=1_000_000,
     learning_rate=0.02,
     max_steps=1000,
-    patience=50,
+    patience="auto",
     tol=1e-4,
     regularization=1.0,
     weight_decay=0.0,
@@ -308,7 +308,9 @@ def fit_units(
     learning_rate, max_steps, patience, tol, weight_decay
         AdamW step size, step budget, and early stopping: a unit stops
         improving when its training score has not risen by ``tol`` for
-        ``patience`` steps; its best step is kept.
+        ``patience`` steps; its best step is kept. ``patience="auto"``: 20
+        steps when the fit starts from the closed-form optimum (diagonal
+        metric, grouped exact mode), where it only refines, else 50.
     regularization : float
         Soft-rank regularisation relative to the spread of the predictions
         (see :func:`mlem_neuro.core.ranking.scaled_soft_rank`).
@@ -353,7 +355,7 @@ def fit_units(
         learning_rate=check_positive_float("learning_rate", learning_rate),
         weight_decay=check_positive_float("weight_decay", weight_decay, allow_zero=True),
         max_steps=check_positive_int("max_steps", max_steps),
-        patience=check_positive_int("patience", patience),
+        patience=None if patience == "auto" else check_positive_int("patience", patience),
         tol=check_positive_float("tol", tol, allow_zero=True),
         regularization=check_positive_float("regularization", regularization),
         verbose=verbose,
