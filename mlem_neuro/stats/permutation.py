@@ -49,11 +49,13 @@ class PermutationTestResult:
     null : array of shape (n_permutations, n_units)
         The same statistic with the stimuli permuted.
     pvalues : array of shape (n_units,)
-        Uncorrected, one-sided.
+        Uncorrected, one-sided. Reject at level alpha where ``p <= alpha``:
+        the test is exact then (with 199 permutations, ``p <= 0.05`` has
+        probability 10 / 200 under the null; ``p < 0.05`` only 9 / 200).
     pvalues_fwer : array of shape (n_units,)
         Family-wise corrected across units by the maximum statistic.
     pvalues_fdr : array of shape (n_units,)
-        Benjamini-Hochberg adjusted ``pvalues`` (reject where below alpha).
+        Benjamini-Hochberg adjusted ``pvalues`` (reject where at most alpha).
     importances : DataFrame of shape (n_units, n_terms)
     importance_null : array of shape (n_permutations, n_units, n_terms) or None
     importance_pvalues, importance_pvalues_fwer : DataFrame of shape (n_units, n_terms) or None
