@@ -409,24 +409,12 @@ def fit_units(
     ]
 
     n_units = 1 if distance == "precomputed" else len(columns)
-    identity = torch.arange(n_stimuli)[None]
-    if permutations is not None:
-        orders = torch.cat([identity, _check_orders(permutations, n_stimuli)])
-    else:
-        orders = identity
-    if len(orders) > 1:
-        if not all_pairs:
-            raise ValueError(
-                "permutations need every pair of stimuli in the pool; raise max_pairs to at "
-                f"least {n_stimuli * (n_stimuli - 1) // 2}."
-            )
-        pair_index = permuted_pair_index(orders, first, second, n_stimuli).to(device)
-    else:
-        pair_index = torch.arange(len(first), device=device)[None]
+    orders, pair_index = _orders_and_pair_index(
+        permutations, n_stimuli, first, second, all_pairs, device
+    )
     outputs = _Outputs(len(folds), n_units, names, names_of_terms, len(orders) - 1)
     if generalize:
-        fold_weights = [torch.zeros(n_units, len(names_of_terms), dtype=torch_dtype) for _ in folds]
-        fold_ranks = [torch.zeros(n_units, len(test), dtype=torch_dtype) for _, test in fold_pairs]
+        outputs.keep_for_generalization([len(test) for _, test in fold_pairs], torch_dtype)
     for members, neural in neural_distance_chunks(
         Y,
         columns,
@@ -443,7 +431,9 @@ def fit_units(
         ranker = SubsetRanks(neural)
         block = max(1, min(len(orders), _rows_per_chunk(neural, Y, device) // len(members)))
         for start in range(0, len(orders), block):
+            # Rows are unit-major: row u * n_orders_in_block + k is unit u under order k.
             block_index = pair_index[start : start + block]
+            rows = (len(members), len(block_index))
             for fold, (train, test) in enumerate(fold_pairs):
                 learned, best, n_steps = fit_metrics(
                     terms[train],
@@ -455,48 +445,25 @@ def fit_units(
                 )
                 weights = term_weights(learned, settings.interactions)
                 ranks = ranker.standardised(block_index[:, test])
-                if n_repeats:
-                    baseline, drops = permutation_importances(
-                        weights, terms[test], ranks, n_repeats, generator
-                    )
-                    importance = drops.mean(dim=0)
-                else:
-                    baseline = spearman_scores(weights, terms[test], ranks)
-                    importance = torch.full_like(weights, torch.nan)
-                rows = (len(members), len(block_index))
+                baseline, importance = _score(weights, terms[test], ranks, n_repeats, generator)
                 if start == 0:
+                    real = torch.arange(0, rows[0] * rows[1], rows[1], device=weights.device)
                     outputs.store(
                         fold,
                         members,
-                        baseline.reshape(rows)[:, 0],
-                        best.reshape(rows)[:, 0],
-                        importance.reshape(*rows, -1)[:, 0],
-                        learned.reshape(*rows, *learned.shape[1:])[:, 0],
+                        baseline[real],
+                        best[real],
+                        importance[real],
+                        learned[real],
                         n_steps,
                     )
                     if generalize:
-                        identity_rows = torch.arange(0, rows[0] * rows[1], rows[1])
-                        fold_weights[fold][members] = weights[identity_rows].detach().cpu()
-                        fold_ranks[fold][members] = ranks[identity_rows].cpu()
+                        outputs.store_for_generalization(fold, members, weights[real], ranks[real])
                 outputs.store_null(
-                    fold,
-                    members,
-                    start,
-                    baseline.reshape(rows),
-                    importance.reshape(*rows, -1),
+                    fold, members, start, baseline.reshape(rows), importance.reshape(*rows, -1)
                 )
-
     if generalize:
-        outputs.generalization = np.mean(
-            [
-                cross_spearman_scores(weights.to(device), terms[test], ranks.to(device))
-                .double()
-                .cpu()
-                .numpy()
-                for weights, ranks, (_, test) in zip(fold_weights, fold_ranks, fold_pairs)
-            ],
-            axis=0,
-        )
+        outputs.generalize(terms, [test for _, test in fold_pairs], device)
     info = {
         "n_pairs": len(first),
         "all_pairs": all_pairs,
@@ -506,6 +473,29 @@ def fit_units(
         "device": str(device),
     }
     return outputs.results(cross_validated=cv is not None, info=info)
+
+
+def _orders_and_pair_index(permutations, n_stimuli, first, second, all_pairs, device):
+    """Stimulus orders (identity first) and, per order, where each pair's distance comes from."""
+    identity = torch.arange(n_stimuli)[None]
+    if permutations is None:
+        return identity, torch.arange(len(first), device=device)[None]
+    if not all_pairs:
+        raise ValueError(
+            "permutations need every pair of stimuli in the pool; raise max_pairs to at least "
+            f"{n_stimuli * (n_stimuli - 1) // 2}."
+        )
+    orders = torch.cat([identity, _check_orders(permutations, n_stimuli)])
+    return orders, permuted_pair_index(orders, first, second, n_stimuli).to(device)
+
+
+def _score(weights, terms, ranks, n_repeats, generator):
+    """Held-out scores and mean importance drops (NaN without repeats) of every row."""
+    if n_repeats:
+        baseline, drops = permutation_importances(weights, terms, ranks, n_repeats, generator)
+        return baseline, drops.mean(dim=0)
+    baseline = spearman_scores(weights, terms, ranks)
+    return baseline, torch.full_like(weights, torch.nan)
 
 
 class _Outputs:
@@ -536,6 +526,29 @@ class _Outputs:
         self.importances[fold, members] = host(importances)
         self.metrics[fold, members] = host(metrics)
         self.steps.append(n_steps)
+
+    def keep_for_generalization(self, test_sizes, dtype):
+        """Start keeping every unit's weights and held-out ranks, per fold."""
+        n_units, n_terms = self.importances.shape[1:]
+        self._fold_weights = [torch.zeros(n_units, n_terms, dtype=dtype) for _ in test_sizes]
+        self._fold_ranks = [torch.zeros(n_units, size, dtype=dtype) for size in test_sizes]
+
+    def store_for_generalization(self, fold, members, weights, ranks):
+        self._fold_weights[fold][members] = weights.detach().cpu()
+        self._fold_ranks[fold][members] = ranks.cpu()
+
+    def generalize(self, terms, tests, device):
+        """Every unit's metric scored on every unit's held-out distances, mean over folds."""
+        self.generalization = np.mean(
+            [
+                cross_spearman_scores(weights.to(device), terms[test], ranks.to(device))
+                .double()
+                .cpu()
+                .numpy()
+                for weights, ranks, test in zip(self._fold_weights, self._fold_ranks, tests)
+            ],
+            axis=0,
+        )
 
     def store_null(self, fold, members, start, scores, importances):
         """Add one fold's share of the permuted orders ``start``... (order 0 is the real data)."""
