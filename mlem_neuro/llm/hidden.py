@@ -16,13 +16,15 @@ POOLINGS = ("mean", "first", "last", "word")
 IN_MEMORY_BYTES = 4 << 30
 
 
-def load_local_model(model_dir):
+def load_local_model(model_dir, verbose=False):
     """Load a model and its tokenizer from a local folder, never from the network.
 
     Parameters
     ----------
     model_dir : str or Path
         Folder with ``config.json``, the weights and the tokenizer files.
+    verbose : bool
+        Show transformers' progress bar while the weights load.
 
     Returns
     -------
@@ -31,6 +33,7 @@ def load_local_model(model_dir):
     tokenizer : transformers.PreTrainedTokenizerBase
     """
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
 
     path = Path(model_dir)
     if not (path / "config.json").exists():
@@ -38,7 +41,14 @@ def load_local_model(model_dir):
             f"model_dir must be a local model folder with a config.json, got {path}."
         )
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = AutoModel.from_pretrained(path, local_files_only=True)
+    bars_were_on = transformers_logging.is_progress_bar_enabled()
+    if not verbose:
+        transformers_logging.disable_progress_bar()
+    try:
+        model = AutoModel.from_pretrained(path, local_files_only=True)
+    finally:
+        if bars_were_on:
+            transformers_logging.enable_progress_bar()
     return model.eval(), tokenizer
 
 
