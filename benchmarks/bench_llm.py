@@ -78,12 +78,13 @@ def wide(args):
         f"wide: 30 layers x 2000 sentences x 576, 7 features: profile in {batched:.1f} s on "
         f"{args.device}; scores from {profile['score'].min():.3f} to {profile['score'].max():.3f}"
     )
+    measured = np.linspace(0, 29, args.loop_layers).round().astype(int)
     started = time.perf_counter()
-    for layer in range(args.loop_layers):
+    for layer in measured:
         fit_units(features, layers[layer], cv=5, device=args.device, random_state=0)
     per_layer = (time.perf_counter() - started) / args.loop_layers
     print(
-        f"  loop over layers (fit_units per layer, {args.loop_layers} measured): "
+        f"  loop over layers (fit_units per layer, layers {measured.tolist()} measured): "
         f"{per_layer:.1f} s per layer, {per_layer * 30:.0f} s for 30; ratio "
         f"{per_layer * 30 / batched:.1f}x"
     )
