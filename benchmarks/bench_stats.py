@@ -111,6 +111,10 @@ def speed(args):
         ),
         ("5-fold CV, closed-form fit (max_steps=1), importance 1 repeat", dict(cv=5, max_steps=1)),
         ("in-sample, full fit (defaults), importance 1 repeat", dict(cv=None)),
+        (
+            "5-fold CV, closed-form fit (max_steps=1), scores only",
+            dict(cv=5, max_steps=1, n_repeats=0),
+        ),
     ]
     chosen = [configurations[int(index)] for index in args.configs.split(",")]
     for label, options in chosen:

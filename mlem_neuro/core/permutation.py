@@ -147,7 +147,7 @@ class SubsetRanks:
             return standardise_rows(rankdata(chosen_values))
         # Sorted position of every chosen pair, per unit and subset.
         chosen = self.position[:, pairs]
-        member = torch.zeros(n_units, n_subsets, n_pairs, dtype=torch.int32, device=pairs.device)
+        member = torch.zeros(n_units, n_subsets, n_pairs, dtype=torch.uint8, device=pairs.device)
         member.scatter_(2, chosen, 1)
         count = member.cumsum(dim=2, dtype=torch.int32)
         if self.has_ties:
