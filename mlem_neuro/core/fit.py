@@ -17,7 +17,12 @@ from .distances import (
     standardise_for_distance,
     unit_pair_distances,
 )
-from .evaluation import cross_spearman_scores, permutation_importances, spearman_scores
+from .evaluation import (
+    cross_spearman_scores,
+    permutation_importances,
+    spearman_scores,
+    standardised_ranks,
+)
 from .features import FeatureEncoder, check_precomputed_feature_distances, pair_feature_distances
 from .membership import size_sorted_chunks, unit_columns
 from .metric import pair_terms, term_names, term_weights
@@ -39,6 +44,7 @@ __all__ = [
     "count_stimuli",
     "feature_distances_of_pairs",
     "neural_distance_chunks",
+    "unit_distance_ranks",
 ]
 
 logger = logging.getLogger("mlem_neuro")
@@ -653,3 +659,28 @@ def neural_distance_chunks(
                 chunk.to(device), mask.to(device), first, second, distance, all_pairs
             ),
         )
+
+
+def unit_distance_ranks(Y, columns, distance):
+    """Standardised ranks of every unit's neural distances over every pair of stimuli.
+
+    Parameters
+    ----------
+    Y : array of shape (n_stimuli, n_columns)
+    columns : list of int arrays
+        Columns of each unit.
+    distance : str
+
+    Returns
+    -------
+    array of shape (n_units, n_pairs), float64
+        Rows centred and of unit norm, so that the dot product of two rows is
+        the Spearman correlation of the two units' distances.
+    """
+    first, second = torch.triu_indices(len(Y), len(Y), offset=1)
+    ranks = np.empty((len(columns), len(first)))
+    for members, neural in neural_distance_chunks(
+        Y, columns, distance, first, second, True, None, "cpu", torch.float64, False
+    ):
+        ranks[members] = standardised_ranks(neural).numpy()
+    return ranks

@@ -10,6 +10,7 @@ permutation test cost no more distance computations and no more sorts than
 the real fit.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -117,8 +118,12 @@ class SubsetRanks:
         )
         self.run_first, self.run_last = _run_bounds(sorted_values)
         self.has_ties = bool((self.run_first != self.run_last).any())
-        sorted_ranks = (self.run_first + self.run_last).to(neural.dtype) / 2 + 1
-        self.all_ranks = standardise_rows(sorted_ranks.gather(1, self.position))
+
+    @functools.cached_property
+    def all_ranks(self):
+        """Standardised average ranks over the whole pool, shape (n_units, n_pairs)."""
+        sorted_ranks = (self.run_first + self.run_last).to(self.dtype) / 2 + 1
+        return standardise_rows(sorted_ranks.gather(1, self.position))
 
     def standardised(self, pairs):
         """Ranks within each subset, centred and of unit norm.

@@ -19,11 +19,9 @@ Three measures, from the most to the least MLEM-specific:
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ..core.distances import NEURAL_DISTANCES, check_patterns
-from ..core.evaluation import standardised_ranks
-from ..core.fit import UnitResults, neural_distance_chunks
+from ..core.fit import UnitResults, unit_distance_ranks
 from ..core.membership import unit_columns
 from ..core.validation import check_option
 
@@ -123,10 +121,4 @@ def rsa_similarity(Y_a, units_a, Y_b, units_b, distance="euclidean", distance_b=
 def _unit_ranks(Y, units, distance):
     check_option("distance", distance, NEURAL_DISTANCES)
     columns = unit_columns(units, Y.shape[1]) if units is not None else [np.arange(Y.shape[1])]
-    first, second = torch.triu_indices(len(Y), len(Y), offset=1)
-    ranks = np.empty((len(columns), len(first)))
-    for members, neural in neural_distance_chunks(
-        Y, columns, distance, first, second, True, None, "cpu", torch.float64, False
-    ):
-        ranks[members] = standardised_ranks(neural).numpy()
-    return ranks
+    return unit_distance_ranks(Y, columns, distance)

@@ -2,11 +2,9 @@
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ..core.distances import NEURAL_DISTANCES, check_patterns
-from ..core.evaluation import standardised_ranks
-from ..core.fit import neural_distance_chunks
+from ..core.fit import unit_distance_ranks
 from ..core.membership import unit_columns
 from ..core.validation import check_option, check_positive_int
 
@@ -88,14 +86,5 @@ def _stimulus_means(Y, stimuli, names, rows):
 
 
 def _half_correlations(halves, columns, distance):
-    first, second = torch.triu_indices(len(halves[0]), len(halves[0]), offset=1)
-    ranks = []
-    for patterns in halves:
-        chunks = neural_distance_chunks(
-            patterns, columns, distance, first, second, True, None, "cpu", torch.float64, False
-        )
-        per_unit = np.empty((len(columns), len(first)))
-        for members, neural in chunks:
-            per_unit[members] = standardised_ranks(neural).numpy()
-        ranks.append(per_unit)
-    return (ranks[0] * ranks[1]).sum(axis=1)
+    first, second = (unit_distance_ranks(patterns, columns, distance) for patterns in halves)
+    return (first * second).sum(axis=1)
