@@ -15,13 +15,11 @@ Without ``--reference-python`` only mlem_neuro is measured.
 """
 
 import argparse
-import subprocess
-import tempfile
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
+from reference import run_reference
 
 from mlem_neuro import MLEM
 from mlem_neuro.core.simulation import make_metric_data
@@ -30,18 +28,11 @@ DESIGNS = {
     "diagonal": dict(n_stimuli=300, n_features=12, n_interactions=0, n_dims=64, noise=0.5),
     "interactions": dict(n_stimuli=256, n_features=10, n_interactions=6, n_dims=64, noise=0.3),
 }
-RUNNER = Path(__file__).with_name("reference_runner.py")
 
 
 def reference_error(python, features, Y, truth, interactions, seed):
-    with tempfile.TemporaryDirectory() as folder:
-        data, output = Path(folder, "in.npz"), Path(folder, "out.npz")
-        np.savez(data, X=features.to_numpy().astype(int), Y=Y)
-        command = [python, str(RUNNER), str(data), str(output), "--seed", str(seed)]
-        subprocess.run(command + (["--interactions"] if interactions else []), check=True)
-        result = np.load(output)
-        seconds = float(result["fit_seconds"])
-        return np.linalg.norm(result["metric"] - truth), seconds
+    result, _ = run_reference(python, features.to_numpy(), Y, seed, interactions)
+    return np.linalg.norm(result["metric"] - truth), float(result["fit_seconds"])
 
 
 def main():

@@ -25,23 +25,19 @@ Usage::
 """
 
 import argparse
-import subprocess
 import sys
-import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import mne
 import numpy as np
 import pandas as pd
 import torch
 from memory import PeakMemory
+from reference import run_reference
 
 from mlem_neuro.meeg import timecourse
 from mlem_neuro.units import sensor_neighbourhoods
-
-REFERENCE_RUNNER = Path(__file__).with_name("reference_runner.py")
 
 
 def simulated_epochs(info, n_epochs, n_times, sfreq, seed=0):
@@ -127,22 +123,16 @@ def reference_loop(args, epochs, ours):
     """Loop the reference MLEM over a few time points (one fit + importance each)."""
     data = epochs.get_data()
     points = np.linspace(60, 110, args.reference_points).astype(int)
-    with tempfile.TemporaryDirectory() as folder:
-        per_point = []
-        for point in points:
-            path_in, path_out = Path(folder, "in.npz"), Path(folder, "out.npz")
-            np.savez(path_in, X=epochs.metadata.to_numpy(), Y=data[:, :, point] / 1e-6)
-            started = time.perf_counter()
-            subprocess.run(
-                [args.reference_python, str(REFERENCE_RUNNER), path_in, path_out], check=True
-            )
-            wall = time.perf_counter() - started
-            output = np.load(path_out)
-            per_point.append(float(output["fit_seconds"] + output["importance_seconds"]))
-            print(
-                f"  reference at sample {point}: fit {float(output['fit_seconds']):.1f} s + "
-                f"importance {float(output['importance_seconds']):.1f} s (process {wall:.1f} s)"
-            )
+    per_point = []
+    for point in points:
+        output, wall = run_reference(
+            args.reference_python, epochs.metadata.to_numpy(), data[:, :, point] / 1e-6
+        )
+        per_point.append(float(output["fit_seconds"] + output["importance_seconds"]))
+        print(
+            f"  reference at sample {point}: fit {float(output['fit_seconds']):.1f} s + "
+            f"importance {float(output['importance_seconds']):.1f} s (process {wall:.1f} s)"
+        )
     estimate = np.mean(per_point) * 150
     print(
         f"  reference looped over 150 time points (fit + importance, no CV, extrapolated from "

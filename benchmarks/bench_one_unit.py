@@ -10,19 +10,15 @@ Usage::
 """
 
 import argparse
-import subprocess
-import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
+from reference import run_reference
 
 from mlem_neuro import MLEM
 from mlem_neuro.core.simulation import make_metric_data
-
-RUNNER = Path(__file__).with_name("reference_runner.py")
 
 
 def main():
@@ -46,26 +42,12 @@ def main():
         ours = [fitted - started, scored - fitted, np.linalg.norm(model.metric_.to_numpy() - truth)]
         reference = [float("nan")] * 3
         if args.reference_python:
-            with tempfile.TemporaryDirectory() as folder:
-                data, output = Path(folder, "in.npz"), Path(folder, "out.npz")
-                np.savez(data, X=features.to_numpy().astype(int), Y=Y)
-                subprocess.run(
-                    [
-                        args.reference_python,
-                        str(RUNNER),
-                        str(data),
-                        str(output),
-                        "--seed",
-                        str(seed),
-                    ],
-                    check=True,
-                )
-                result = np.load(output)
-                reference = [
-                    float(result["fit_seconds"]),
-                    float(result["importance_seconds"]),
-                    np.linalg.norm(result["metric"] - truth),
-                ]
+            result, _ = run_reference(args.reference_python, features.to_numpy(), Y, seed)
+            reference = [
+                float(result["fit_seconds"]),
+                float(result["importance_seconds"]),
+                np.linalg.norm(result["metric"] - truth),
+            ]
         print(
             f"| {seed} | " + " | ".join(f"{value:.3f}" for value in ours + reference) + " |",
             flush=True,

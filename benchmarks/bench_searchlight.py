@@ -55,14 +55,25 @@ def planted_data(mask_data, affine, n_stimuli, n_features, seed=0, radius=12.0, 
     return nib.Nifti1Image(data, affine), features, distance
 
 
-def whole_brain(args):
-    mask_img = load_mni152_brain_mask(resolution=args.resolution)
+def brain_mask(resolution, max_spheres=None):
+    """The MNI152 brain mask shipped with nilearn, or its first ``max_spheres`` voxels (C order).
+
+    Returns
+    -------
+    mask : bool array of shape (nx, ny, nz)
+    mask_img : Nifti1Image
+    """
+    mask_img = load_mni152_brain_mask(resolution=resolution)
     mask = mask_img.get_fdata() > 0
-    if args.max_spheres:
+    if max_spheres:
         keep = np.zeros(mask.size, dtype=bool)
-        keep[np.flatnonzero(mask.ravel())[: args.max_spheres]] = True
+        keep[np.flatnonzero(mask.ravel())[:max_spheres]] = True
         mask = keep.reshape(mask.shape)
-    mask_img = nib.Nifti1Image(mask.astype(np.uint8), mask_img.affine)
+    return mask, nib.Nifti1Image(mask.astype(np.uint8), mask_img.affine)
+
+
+def whole_brain(args):
+    mask, mask_img = brain_mask(args.resolution, args.max_spheres)
     patterns, features, _ = planted_data(mask, mask_img.affine, 96, 8)
     print(f"{int(mask.sum())} spheres of radius {args.radius} mm, 96 stimuli, 8 features")
     with PeakMemory() as memory:

@@ -186,22 +186,14 @@ def searchlight(args):
     import sys
     from pathlib import Path
 
-    import nibabel as nib
     from nilearn import masking
-    from nilearn.datasets import load_mni152_brain_mask
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from bench_searchlight import planted_data
+    from bench_searchlight import brain_mask, planted_data
 
     from mlem_neuro.units import searchlight_spheres
 
-    mask_img = load_mni152_brain_mask(resolution=3)
-    mask = mask_img.get_fdata() > 0
-    if args.max_spheres:
-        keep = np.zeros(mask.size, dtype=bool)
-        keep[np.flatnonzero(mask.ravel())[: args.max_spheres]] = True
-        mask = keep.reshape(mask.shape)
-    mask_img = nib.Nifti1Image(mask.astype(np.uint8), mask_img.affine)
+    mask, mask_img = brain_mask(3, args.max_spheres)
     patterns, features, _ = planted_data(mask, mask_img.affine, 96, 8)
     spheres = searchlight_spheres(mask, mask_img.affine, 6.0)
     Y = masking.apply_mask(patterns, mask_img)
