@@ -97,34 +97,13 @@ def test_patterns_searchlight_and_roi_commands(tmp_path):
 
 def test_searchlight_command_errors(tmp_path, capsys):
     haxby = load_haxby()
+
+    def run(features):
+        argv = ["searchlight", str(haxby.bold[0]), "--features", str(features)]
+        return main(argv + ["--radius", "30", "--out", str(tmp_path / "o"), "--quiet"])
+
     pd.DataFrame({"a": [True, False]}).to_csv(tmp_path / "features.csv", index=False)
-    code = main(
-        [
-            "searchlight",
-            str(haxby.bold[0]),
-            "--features",
-            str(tmp_path / "features.csv"),
-            "--radius",
-            "30",
-            "--out",
-            str(tmp_path / "o"),
-            "--quiet",
-        ]
-    )
-    assert code == 2
+    assert run(tmp_path / "features.csv") == 2
     assert "features has 2 rows but the patterns have 121 volumes" in capsys.readouterr().err
-    code = main(
-        [
-            "searchlight",
-            str(haxby.bold[0]),
-            "--features",
-            str(tmp_path / "missing.csv"),
-            "--radius",
-            "30",
-            "--out",
-            str(tmp_path / "o"),
-            "--quiet",
-        ]
-    )
-    assert code == 2
+    assert run(tmp_path / "missing.csv") == 2
     assert "features file not found" in capsys.readouterr().err
