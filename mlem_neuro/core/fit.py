@@ -418,7 +418,9 @@ def fit_units(
     orders, pair_index = _orders_and_pair_index(
         permutations, n_stimuli, first, second, all_pairs, device
     )
-    outputs = _Outputs(len(folds), n_units, names, names_of_terms, len(orders) - 1)
+    outputs = _Outputs(
+        len(folds), n_units, names, names_of_terms, len(orders) - 1, with_importances=n_repeats > 0
+    )
     if generalize:
         outputs.keep_for_generalization([len(test) for _, test in fold_pairs], torch_dtype)
     for members, neural in neural_distance_chunks(
@@ -507,12 +509,23 @@ def _score(weights, terms, ranks, n_repeats, generator):
 class _Outputs:
     """Per-fold, per-unit results as they come, chunk by chunk."""
 
-    def __init__(self, n_folds, n_units, feature_names, names_of_terms, n_permutations=0):
+    def __init__(
+        self,
+        n_folds,
+        n_units,
+        feature_names,
+        names_of_terms,
+        n_permutations=0,
+        with_importances=True,
+    ):
         self.n_folds = n_folds
         self.null_scores = np.zeros((n_permutations, n_units), dtype=np.float32)
-        self.null_importances = np.zeros(
-            (n_permutations, n_units, len(names_of_terms)), dtype=np.float32
-        )
+        # Without importances (n_repeats=0) they are NaN: no null to keep.
+        self.null_importances = None
+        if n_permutations and with_importances:
+            self.null_importances = np.zeros(
+                (n_permutations, n_units, len(names_of_terms)), dtype=np.float32
+            )
         self.feature_names = feature_names
         self.term_names = names_of_terms
         self.scores = np.zeros((n_folds, n_units))
@@ -563,9 +576,10 @@ class _Outputs:
         skip = 1 if start == 0 else 0
         orders = slice(start + skip - 1, start + scores.shape[1] - 1)
         scores = scores[:, skip:].detach().float().cpu().numpy()
-        importances = importances[:, skip:].detach().float().cpu().numpy()
         self.null_scores[orders, members] += scores.T / self.n_folds
-        self.null_importances[orders, members] += importances.transpose(1, 0, 2) / self.n_folds
+        if self.null_importances is not None:
+            importances = importances[:, skip:].detach().float().cpu().numpy()
+            self.null_importances[orders, members] += importances.transpose(1, 0, 2) / self.n_folds
 
     def results(self, cross_validated, info):
         metrics = self.metrics.mean(axis=0)
@@ -581,11 +595,7 @@ class _Outputs:
             info=info,
             generalization=self.generalization,
             null_scores=self.null_scores if len(self.null_scores) else None,
-            null_importances=(
-                self.null_importances
-                if len(self.null_scores) and not np.isnan(self.null_importances).all()
-                else None
-            ),
+            null_importances=self.null_importances,
         )
 
 
