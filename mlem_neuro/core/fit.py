@@ -415,9 +415,7 @@ def fit_units(
     ]
 
     n_units = 1 if distance == "precomputed" else len(columns)
-    orders, pair_index = _orders_and_pair_index(
-        permutations, n_stimuli, first, second, all_pairs, device
-    )
+    orders, pair_index = _orders_and_pair_index(permutations, n_stimuli, first, second, device)
     outputs = _Outputs(
         len(folds), n_units, names, names_of_terms, len(orders) - 1, with_importances=n_repeats > 0
     )
@@ -483,16 +481,11 @@ def fit_units(
     return outputs.results(cross_validated=cv is not None, info=info)
 
 
-def _orders_and_pair_index(permutations, n_stimuli, first, second, all_pairs, device):
+def _orders_and_pair_index(permutations, n_stimuli, first, second, device):
     """Stimulus orders (identity first) and, per order, where each pair's distance comes from."""
     identity = torch.arange(n_stimuli)[None]
     if permutations is None:
         return identity, torch.arange(len(first), device=device)[None]
-    if not all_pairs:
-        raise ValueError(
-            "permutations need every pair of stimuli in the pool; raise max_pairs to at least "
-            f"{n_stimuli * (n_stimuli - 1) // 2}."
-        )
     orders = torch.cat([identity, _check_orders(permutations, n_stimuli)])
     return orders, permuted_pair_index(orders, first, second, n_stimuli).to(device)
 

@@ -93,7 +93,7 @@ def permuted_pair_index(orders, first, second, n_stimuli):
     index = lookup[orders[:, first], orders[:, second]]
     if (index < 0).any():
         raise ValueError(
-            "Permutations need every pair of stimuli in the pool; raise max_pairs to at least "
+            "permutations need every pair of stimuli in the pool; raise max_pairs to at least "
             f"{n_stimuli * (n_stimuli - 1) // 2}."
         )
     return index
