@@ -7,11 +7,11 @@ how strongly.
 
 import logging
 
-from .core import UnitResults, fit_units
+from .core import FitOptions, UnitResults, fit_units
 from .estimator import MLEM
 
 __version__ = "0.1.0"
-__all__ = ["MLEM", "fit_units", "UnitResults", "set_log_level", "__version__"]
+__all__ = ["MLEM", "fit_units", "FitOptions", "UnitResults", "set_log_level", "__version__"]
 
 logging.getLogger("mlem_neuro").addHandler(logging.NullHandler())
 

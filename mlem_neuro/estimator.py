@@ -6,19 +6,9 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .core.distances import check_patterns, check_precomputed_neural_distances
-from .core.evaluation import permutation_importances, spearman_scores, standardised_ranks
-from .core.features import FeatureEncoder
-from .core.fit import (
-    count_stimuli,
-    feature_distances_of_pairs,
-    fit_units,
-    make_generator,
-    neural_distance_chunks,
-)
-from .core.metric import pair_terms, term_weights
-from .core.pairs import pair_pool
-from .core.validation import check_device, check_dtype, check_positive_int
+from .core import FitOptions, Problem, check_device, check_positive_int, fit_units, make_generator
+from .core.evaluation import score_weights, standardised_ranks
+from .core.metric import term_weights
 
 __all__ = ["MLEM"]
 
@@ -34,22 +24,13 @@ class MLEM(BaseEstimator):
 
     Parameters
     ----------
-    interactions : bool
-        Learn a full metric with pairwise feature interactions.
-    distance : str
-        "euclidean", "sqeuclidean", "correlation", "cosine", "manhattan" or
-        "precomputed" (then Y is a distance matrix of shape (n_stimuli,
-        n_stimuli)).
-    device : str
-        "cpu" or "cuda[:N]".
-    random_state : int or None
-    n_repeats : int
-        Default number of permutations per term in
-        :meth:`permutation_importance`.
-    pairs_per_batch, max_pairs, learning_rate, max_steps, patience, tol, \
-regularization, weight_decay, missing, precomputed_features, dtype, \
-correlation_warning, verbose
-        As in :func:`mlem_neuro.fit_units`.
+    interactions, distance, n_repeats, device, dtype, random_state, \
+units_per_chunk, pairs_per_batch, max_pairs, learning_rate, max_steps, \
+patience, tol, regularization, weight_decay, missing, \
+precomputed_features, correlation_warning, verbose
+        The fit settings, documented once in :class:`mlem_neuro.FitOptions`
+        (``n_repeats`` is the default number of shuffles per term of
+        :meth:`permutation_importance`; the fit itself computes none).
 
     Attributes
     ----------
@@ -78,9 +59,11 @@ correlation_warning, verbose
         self,
         interactions=False,
         distance="euclidean",
-        device="cpu",
-        random_state=None,
         n_repeats=5,
+        device="cpu",
+        dtype="float32",
+        random_state=None,
+        units_per_chunk=None,
         pairs_per_batch="auto",
         max_pairs=1_000_000,
         learning_rate=0.02,
@@ -91,15 +74,16 @@ correlation_warning, verbose
         weight_decay=0.0,
         missing="raise",
         precomputed_features=False,
-        dtype="float32",
         correlation_warning=0.5,
         verbose=False,
     ):
         self.interactions = interactions
         self.distance = distance
-        self.device = device
-        self.random_state = random_state
         self.n_repeats = n_repeats
+        self.device = device
+        self.dtype = dtype
+        self.random_state = random_state
+        self.units_per_chunk = units_per_chunk
         self.pairs_per_batch = pairs_per_batch
         self.max_pairs = max_pairs
         self.learning_rate = learning_rate
@@ -110,7 +94,6 @@ correlation_warning, verbose
         self.weight_decay = weight_decay
         self.missing = missing
         self.precomputed_features = precomputed_features
-        self.dtype = dtype
         self.correlation_warning = correlation_warning
         self.verbose = verbose
 
@@ -130,28 +113,7 @@ correlation_warning, verbose
         -------
         self
         """
-        results = fit_units(
-            features,
-            Y,
-            interactions=self.interactions,
-            distance=self.distance,
-            n_repeats=0,
-            device=self.device,
-            dtype=self.dtype,
-            random_state=self.random_state,
-            pairs_per_batch=self.pairs_per_batch,
-            max_pairs=self.max_pairs,
-            learning_rate=self.learning_rate,
-            max_steps=self.max_steps,
-            patience=self.patience,
-            tol=self.tol,
-            regularization=self.regularization,
-            weight_decay=self.weight_decay,
-            missing=self.missing,
-            precomputed_features=self.precomputed_features,
-            correlation_warning=self.correlation_warning,
-            verbose=self.verbose,
-        )
+        results = fit_units(features, Y, options=self._options(n_repeats=0))
         self.metric_ = results.metric_frame(0)
         self.feature_names_in_ = np.array(results.feature_names, dtype=object)
         self.n_features_in_ = len(results.feature_names)
@@ -159,8 +121,7 @@ correlation_warning, verbose
         self.train_score_ = float(results.train_scores[0])
         self.pairs_per_batch_ = results.info["pairs_per_batch"]
         self.n_steps_ = results.info["max_steps_run"]
-        if not self.precomputed_features:
-            self.encoder_ = FeatureEncoder(missing=self.missing).fit(features)
+        self.encoder_ = results.encoder
         return self
 
     def score(self, features, Y):
@@ -180,8 +141,8 @@ correlation_warning, verbose
         -------
         float
         """
-        weights, terms, ranks = self._evaluation_inputs(features, Y, make_generator(0))
-        return float(spearman_scores(weights, terms, ranks)[0])
+        scores, _ = self._score(features, Y, 0, make_generator(0))
+        return float(scores[0])
 
     def permutation_importance(self, features, Y, n_repeats=None):
         """Drop in score when each term is shuffled across pairs.
@@ -203,42 +164,28 @@ correlation_warning, verbose
             "n_repeats", self.n_repeats if n_repeats is None else n_repeats
         )
         generator = make_generator(self.random_state)
-        weights, terms, ranks = self._evaluation_inputs(features, Y, generator)
-        _, drops = permutation_importances(weights, terms, ranks, n_repeats, generator)
+        _, drops = self._score(features, Y, n_repeats, generator)
         return pd.DataFrame(drops[:, 0].double().cpu().numpy(), columns=self.term_names_)
 
-    def _evaluation_inputs(self, features, Y, generator):
+    def _options(self, **settings):
+        return FitOptions(**(self.get_params(deep=False) | settings))
+
+    def _score(self, features, Y, n_repeats, generator):
+        """Scores (and importance drops) of the fitted metric, as fit_units scores a fold."""
         check_is_fitted(self)
-        device, dtype = check_device(self.device), check_dtype(self.dtype)
-        n_stimuli = count_stimuli(features, self.precomputed_features)
-        if n_stimuli < 3:
-            raise ValueError(f"Scoring needs at least 3 stimuli, got {n_stimuli}.")
-        first, second, all_pairs = pair_pool(n_stimuli, self.max_pairs, generator)
-        distances, _, _ = feature_distances_of_pairs(
-            features,
-            self.precomputed_features,
-            self.missing,
-            first,
-            second,
-            encoder=getattr(self, "encoder_", None),
+        options = self._options()
+        device = check_device(options.device)
+        problem = Problem.build(
+            features, Y, None, options, generator, encoder=getattr(self, "encoder_", None)
         )
-        if distances.shape[1] != self.n_features_in_:
+        if len(problem.feature_names) != self.n_features_in_:
             raise ValueError(
-                f"features has {distances.shape[1]} features, but the model was fitted on "
-                f"{self.n_features_in_}."
+                f"features has {len(problem.feature_names)} features, but the model was "
+                f"fitted on {self.n_features_in_}."
             )
-        if self.distance == "precomputed":
-            Y = check_precomputed_neural_distances(Y, n_stimuli)
-            columns = None
-        else:
-            Y = check_patterns(Y, n_stimuli)
-            columns = [np.arange(Y.shape[1])]
-        _, neural = next(
-            neural_distance_chunks(
-                Y, columns, self.distance, first, second, all_pairs, 1, device, dtype, False
-            )
-        )
-        metric = torch.tensor(self.metric_.to_numpy(), dtype=dtype, device=device)[None]
-        weights = term_weights(metric, self.interactions)
-        terms = pair_terms(distances.to(device, dtype), self.interactions)
-        return weights, terms, standardised_ranks(neural)
+        neural = problem.neural_distances(options.distance, device, options.torch_dtype)
+        ranks = standardised_ranks(neural.of_units(problem.columns))
+        metric = torch.tensor(self.metric_.to_numpy(), dtype=options.torch_dtype, device=device)
+        weights = term_weights(metric[None], options.interactions)
+        terms = problem.terms(options.interactions).to(device, options.torch_dtype)
+        return score_weights(weights, terms, ranks, n_repeats, generator)

@@ -19,6 +19,7 @@ __all__ = [
     "spearman_scores",
     "cross_spearman_scores",
     "permutation_importances",
+    "score_weights",
 ]
 
 
@@ -138,3 +139,31 @@ def permutation_importances(weights, terms, neural_ranks, n_repeats, generator):
                 shuffled = _spearman_by_pairs(weights, shuffled_terms, neural_ranks)
             drops[repeat, :, term] = baseline - shuffled
     return baseline, drops
+
+
+def score_weights(weights, terms, neural_ranks, n_repeats, generator):
+    """Scores of fixed metrics and, with repeats, the drops of their permutation importances.
+
+    The one scoring path of the package: :func:`mlem_neuro.fit_units` scores
+    its test folds with it and :class:`mlem_neuro.MLEM` new stimuli.
+
+    Parameters
+    ----------
+    weights : tensor of shape (n_units, n_terms)
+    terms : tensor of shape (n_pairs, n_terms)
+    neural_ranks : tensor of shape (n_units, n_pairs)
+        From :func:`standardised_ranks`.
+    n_repeats : int
+        Shuffles per term; 0 computes scores only.
+    generator : torch.Generator
+
+    Returns
+    -------
+    scores : tensor of shape (n_units,)
+    drops : tensor of shape (n_repeats, n_units, n_terms)
+        Empty along the first axis without repeats.
+    """
+    if n_repeats:
+        return permutation_importances(weights, terms, neural_ranks, n_repeats, generator)
+    scores = spearman_scores(weights, terms, neural_ranks)
+    return scores, weights.new_zeros(0, *weights.shape)

@@ -18,7 +18,13 @@ import torch
 
 from .ranking import _run_bounds, rankdata, standardise_rows
 
-__all__ = ["permutation_orders", "permuted_pair_index", "SubsetRanks"]
+__all__ = [
+    "permutation_orders",
+    "check_orders",
+    "orders_and_pair_index",
+    "permuted_pair_index",
+    "SubsetRanks",
+]
 
 
 def permutation_orders(n_stimuli, n_permutations, groups=None, random_state=None):
@@ -70,6 +76,42 @@ def permutation_orders(n_stimuli, n_permutations, groups=None, random_state=None
     for block in blocks:
         orders[1:, block] = rng.permuted(np.tile(block, (n_permutations, 1)), axis=1)
     return torch.from_numpy(orders)
+
+
+def check_orders(permutations, n_stimuli):
+    """Stimulus orders as a long tensor of shape (n_permutations, n_stimuli), checked."""
+    orders = torch.as_tensor(np.asarray(permutations), dtype=torch.long)
+    if orders.ndim != 2 or orders.shape[1] != n_stimuli:
+        raise ValueError(
+            f"permutations must have shape (n_permutations, {n_stimuli}), one order of the "
+            f"stimuli per row, got {tuple(orders.shape)}."
+        )
+    expected = torch.arange(n_stimuli)
+    if not (orders.sort(dim=1).values == expected).all():
+        raise ValueError("Every row of permutations must be a permutation of 0 ... n_stimuli - 1.")
+    return orders
+
+
+def orders_and_pair_index(permutations, n_stimuli, first, second, device):
+    """Stimulus orders (identity first) and, per order, where each pair's distance comes from.
+
+    Parameters
+    ----------
+    permutations : array of shape (n_permutations, n_stimuli) or None
+    n_stimuli : int
+    first, second : long tensors of shape (n_pairs,)
+    device : torch.device
+
+    Returns
+    -------
+    orders : long tensor of shape (1 + n_permutations, n_stimuli)
+    pair_index : long tensor of shape (1 + n_permutations, n_pairs), on ``device``
+    """
+    identity = torch.arange(n_stimuli)[None]
+    if permutations is None:
+        return identity, torch.arange(len(first), device=device)[None]
+    orders = torch.cat([identity, check_orders(permutations, n_stimuli)])
+    return orders, permuted_pair_index(orders, first, second, n_stimuli).to(device)
 
 
 def permuted_pair_index(orders, first, second, n_stimuli):

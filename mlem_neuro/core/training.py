@@ -56,6 +56,21 @@ class TrainingSettings:
     regularization: float = 1.0
     verbose: bool = False
 
+    @classmethod
+    def from_options(cls, options, n_features):
+        """The training part of a :class:`~mlem_neuro.core.options.FitOptions`."""
+        return cls(
+            n_features=n_features,
+            interactions=options.interactions,
+            learning_rate=options.learning_rate,
+            weight_decay=options.weight_decay,
+            max_steps=options.max_steps,
+            patience=None if options.patience == "auto" else options.patience,
+            tol=options.tol,
+            regularization=options.regularization,
+            verbose=options.verbose,
+        )
+
 
 def pearson_start(group_terms, counts, targets, floor=0.05):
     """Diagonal parameters that maximise the Pearson correlation with neural ranks.

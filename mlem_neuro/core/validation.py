@@ -9,9 +9,12 @@ __all__ = [
     "check_option",
     "check_positive_int",
     "check_positive_float",
+    "check_device_name",
     "check_device",
-    "check_dtype",
+    "DTYPES",
 ]
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def check_option(name, value, allowed):
@@ -59,6 +62,27 @@ def check_positive_float(name, value, allow_zero=False):
     return float(value)
 
 
+def check_device_name(name, device):
+    """Raise unless ``device`` names a kind of device torch knows; return it as a string.
+
+    Only the spelling is checked: whether the device exists is checked by
+    :func:`check_device` when a fit starts, on the machine that runs it.
+    """
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(
+            f"Invalid value for the '{name}' parameter: expected 'cpu', 'cuda', 'cuda:N' or "
+            f"'mps', got {device!r}."
+        ) from error
+    if resolved.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            f"Invalid value for the '{name}' parameter: expected 'cpu', 'cuda', 'cuda:N' or "
+            f"'mps', got {device!r}."
+        )
+    return str(device)
+
+
 def check_device(device):
     """Turn ``device`` into a :class:`torch.device` that exists on this machine.
 
@@ -71,13 +95,7 @@ def check_device(device):
     -------
     torch.device
     """
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(
-            f"Invalid value for the 'device' parameter: expected 'cpu', 'cuda', 'cuda:N' or "
-            f"'mps', got {device!r}."
-        ) from error
+    resolved = torch.device(check_device_name("device", device))
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
             raise RuntimeError(
@@ -93,18 +111,4 @@ def check_device(device):
             )
     elif resolved.type == "mps" and not torch.backends.mps.is_available():
         raise RuntimeError(f"device={device!r} was requested but MPS is not available.")
-    elif resolved.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(
-            f"Invalid value for the 'device' parameter: expected 'cpu', 'cuda', 'cuda:N' or "
-            f"'mps', got {device!r}."
-        )
     return resolved
-
-
-def check_dtype(dtype):
-    """Turn "float32"/"float64" (or the torch dtypes) into a torch dtype."""
-    mapping = {"float32": torch.float32, "float64": torch.float64}
-    if isinstance(dtype, torch.dtype):
-        dtype = str(dtype).removeprefix("torch.")
-    check_option("dtype", dtype, tuple(mapping))
-    return mapping[dtype]

@@ -7,7 +7,7 @@ import pandas as pd
 from nilearn import image
 from nilearn.glm.first_level import FirstLevelModel
 
-from ..core.validation import check_option, check_positive_float
+from ..core import check_option, check_positive_float
 
 __all__ = ["estimate_patterns"]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from nilearn import masking
 
-from ..core.fit import UnitResults, fit_units
+from ..core import UnitResults, fit_units
 from ..units import label_units, searchlight_spheres
 from .images import load_atlas, load_mask, load_patterns
 

@@ -20,10 +20,14 @@ Three measures, from the most to the least MLEM-specific:
 import numpy as np
 import pandas as pd
 
-from ..core.distances import NEURAL_DISTANCES, check_patterns
-from ..core.fit import UnitResults, unit_distance_ranks
-from ..core.membership import unit_columns
-from ..core.validation import check_option
+from ..core import (
+    NEURAL_DISTANCES,
+    UnitResults,
+    check_option,
+    check_patterns,
+    unit_columns,
+    unit_distance_ranks,
+)
 
 __all__ = ["compare_metrics", "best_matches", "rsa_similarity"]
 

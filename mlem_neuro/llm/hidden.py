@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..core.validation import check_device, check_option, check_positive_int
+from ..core import check_device, check_option, check_positive_int
 
 __all__ = ["hidden_states", "load_local_model", "POOLINGS"]
 

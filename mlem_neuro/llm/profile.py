@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..core.fit import fit_units
+from ..core import fit_units
 
 __all__ = ["layer_profile", "layer_units"]
 

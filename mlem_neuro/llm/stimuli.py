@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from ..core.validation import check_positive_int
+from ..core import check_positive_int
 
 __all__ = ["relative_clause_sentences"]
 

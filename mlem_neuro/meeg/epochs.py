@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.validation import check_option
+from ..core import check_option
 
 __all__ = ["read_epochs", "epochs_features", "epochs_patterns", "NOISE_NORMALIZATIONS"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.fit import UnitResults, fit_units
+from ..core import UnitResults, fit_units
 from ..units import channel_time_units, sensor_neighbourhoods, time_windows
 from .epochs import epochs_features, epochs_patterns, read_epochs
 

@@ -3,10 +3,14 @@
 import numpy as np
 import pandas as pd
 
-from ..core.distances import NEURAL_DISTANCES, check_patterns
-from ..core.fit import unit_distance_ranks
-from ..core.membership import unit_columns
-from ..core.validation import check_option, check_positive_int
+from ..core import (
+    NEURAL_DISTANCES,
+    check_option,
+    check_patterns,
+    check_positive_int,
+    unit_columns,
+    unit_distance_ranks,
+)
 
 __all__ = ["noise_ceiling"]
 

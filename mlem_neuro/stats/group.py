@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..core.validation import check_positive_int
+from ..core import check_positive_int
 
 __all__ = [
     "GroupMapResult",

@@ -6,9 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control
 
-from ..core.fit import UnitResults, count_stimuli, fit_units
-from ..core.permutation import permutation_orders
-from ..core.validation import check_positive_int
+from ..core import UnitResults, check_positive_int, count_stimuli, fit_units, permutation_orders
 
 __all__ = ["PermutationTestResult", "permutation_test", "permutation_pvalues"]
 

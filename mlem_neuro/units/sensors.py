@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ..core.validation import check_positive_float
+from ..core import check_positive_float
 
 __all__ = ["sensor_neighbourhoods"]
 

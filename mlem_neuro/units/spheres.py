@@ -4,7 +4,7 @@ import numpy as np
 import scipy.sparse
 from scipy.spatial import cKDTree
 
-from ..core.validation import check_positive_float
+from ..core import check_positive_float
 
 __all__ = ["searchlight_spheres"]
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..core.validation import check_positive_float
+from ..core import check_positive_float
 
 __all__ = ["time_windows", "channel_time_units"]
 

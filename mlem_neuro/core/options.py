@@ -1,0 +1,212 @@
+"""FitOptions: every setting of a fit, with its default, its check and its documentation."""
+
+import dataclasses
+
+import torch
+
+from .distances import NEURAL_DISTANCES
+from .features import MISSING_POLICIES
+from .validation import (
+    DTYPES,
+    check_device_name,
+    check_option,
+    check_positive_float,
+    check_positive_int,
+)
+
+__all__ = ["FitOptions", "make_generator"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FitOptions:
+    """Settings of an MLEM fit, shared by every unit, pipeline and command.
+
+    Build it once and pass it to :func:`mlem_neuro.fit_units`, to the fMRI,
+    M/EEG and language-model pipelines, or to a study; every command-line
+    fitting command offers each field as a flag (``--learning-rate`` for
+    ``learning_rate``). Values are checked when the object is made.
+
+    Parameters
+    ----------
+    interactions : bool
+        Learn a full metric (pairwise interactions of features) instead of a
+        diagonal one.
+    distance : str
+        Neural distance within a unit: "euclidean", "sqeuclidean",
+        "correlation", "cosine" or "manhattan"; "precomputed" when Y is a
+        distance matrix of shape (n_stimuli, n_stimuli) (one unit).
+    n_repeats : int
+        Shuffles per term for the permutation importances; 0 skips them
+        (they are then NaN).
+    device : str
+        Where to compute: "cpu", "cuda", "cuda:N" or "mps". Patterns stay in
+        host memory and one chunk of units at a time is moved there.
+    dtype : str
+        "float32" or "float64" (twice the memory and time; for checks).
+    random_state : int or None
+        Seed for pair sampling, folds and permutations; None draws a fresh
+        seed.
+    units_per_chunk : int or None
+        Units fitted together; None picks as many as fit in about 1 GiB of
+        working memory on the CPU and in a quarter of the free memory on a
+        GPU. Lower it if memory runs out; results do not depend on it.
+    pairs_per_batch : "auto" or int
+        Pairs per optimisation step. "auto" grows the batch until
+        correlations between feature distances are stable across draws (the
+        reference rule). When the training pairs fall into no more distinct
+        feature-distance patterns than this (categorical designs), every
+        step uses every pair, exactly.
+    max_pairs : int
+        Largest pool of pairs of stimuli; beyond it a random subset is used.
+    learning_rate : float
+        AdamW step size.
+    max_steps : int
+        Step budget of each fit.
+    patience : "auto" or int
+        Steps without improvement of the training score by ``tol`` after
+        which a unit stops (its best step is kept). "auto": 20 steps when the
+        fit starts from the closed-form optimum (diagonal metric, grouped
+        exact mode), where it only refines, else 50.
+    tol : float
+        Smallest rise of the training score that counts as an improvement.
+    regularization : float
+        Soft-rank regularisation relative to the spread of the predictions
+        (see :func:`mlem_neuro.core.ranking.scaled_soft_rank`).
+    weight_decay : float
+        AdamW weight decay.
+    missing : str
+        Policy for missing feature values: "raise" refuses them, "zero" gives
+        a pair in which either stimulus lacks the feature distance 0 on it.
+    precomputed_features : bool
+        Features are given as distances of shape (n_stimuli, n_stimuli,
+        n_features).
+    correlation_warning : float
+        Warn when two terms' distances correlate above this across pairs.
+    verbose : bool
+        Show progress and log messages.
+    """
+
+    interactions: bool = False
+    distance: str = "euclidean"
+    n_repeats: int = 5
+    device: str = "cpu"
+    dtype: str = "float32"
+    random_state: int | None = None
+    units_per_chunk: int | None = None
+    pairs_per_batch: int | str = "auto"
+    max_pairs: int = 1_000_000
+    learning_rate: float = 0.02
+    max_steps: int = 1000
+    patience: int | str = "auto"
+    tol: float = 1e-4
+    regularization: float = 1.0
+    weight_decay: float = 0.0
+    missing: str = "raise"
+    precomputed_features: bool = False
+    correlation_warning: float = 0.5
+    verbose: bool = False
+
+    def __post_init__(self):
+        for name, check in _CHECKS.items():
+            object.__setattr__(self, name, check(name, getattr(self, name)))
+
+    @classmethod
+    def resolve(cls, options=None, **settings):
+        """Options from a base object (or the defaults) with some settings replaced.
+
+        Parameters
+        ----------
+        options : FitOptions or None
+        **settings
+            Field names and values, e.g. ``random_state=0``.
+
+        Returns
+        -------
+        FitOptions
+        """
+        if options is not None and not isinstance(options, cls):
+            raise TypeError(f"options must be a FitOptions, got {type(options).__name__}.")
+        unknown = sorted(set(settings) - set(cls.field_names()))
+        if unknown:
+            raise TypeError(
+                f"Unknown fit setting(s) {unknown}; the settings are {cls.field_names()}."
+            )
+        return dataclasses.replace(options or cls(), **settings)
+
+    @classmethod
+    def field_names(cls):
+        """Names of the settings, in declaration order."""
+        return [field.name for field in dataclasses.fields(cls)]
+
+    def to_dict(self):
+        """Every setting as a JSON-ready dict (for summary.json).
+
+        Returns
+        -------
+        dict
+        """
+        return dataclasses.asdict(self)
+
+    @property
+    def torch_dtype(self):
+        """The torch dtype of ``dtype``."""
+        return DTYPES[self.dtype]
+
+
+def _check_bool(name, value):
+    if not isinstance(value, bool):
+        raise TypeError(f"'{name}' must be True or False, got {type(value).__name__} {value!r}.")
+    return value
+
+
+def _check_auto_or_int(minimum):
+    def check(name, value):
+        return value if value == "auto" else check_positive_int(name, value, minimum=minimum)
+
+    return check
+
+
+def _check_optional_int(minimum):
+    def check(name, value):
+        return None if value is None else check_positive_int(name, value, minimum=minimum)
+
+    return check
+
+
+def _check_dtype(name, value):
+    if isinstance(value, torch.dtype):
+        value = str(value).removeprefix("torch.")
+    return check_option(name, value, tuple(DTYPES))
+
+
+_CHECKS = {
+    "interactions": _check_bool,
+    "distance": lambda name, value: check_option(name, value, NEURAL_DISTANCES + ("precomputed",)),
+    "n_repeats": lambda name, value: check_positive_int(name, value, minimum=0),
+    "device": check_device_name,
+    "dtype": _check_dtype,
+    "random_state": _check_optional_int(0),
+    "units_per_chunk": _check_optional_int(1),
+    "pairs_per_batch": _check_auto_or_int(3),
+    "max_pairs": lambda name, value: check_positive_int(name, value, minimum=3),
+    "learning_rate": check_positive_float,
+    "max_steps": check_positive_int,
+    "patience": _check_auto_or_int(1),
+    "tol": lambda name, value: check_positive_float(name, value, allow_zero=True),
+    "regularization": check_positive_float,
+    "weight_decay": lambda name, value: check_positive_float(name, value, allow_zero=True),
+    "missing": lambda name, value: check_option(name, value, MISSING_POLICIES),
+    "precomputed_features": _check_bool,
+    "correlation_warning": check_positive_float,
+    "verbose": _check_bool,
+}
+
+
+def make_generator(random_state):
+    """A CPU torch.Generator seeded with ``random_state`` (a fresh seed when None)."""
+    generator = torch.Generator()
+    if random_state is None:
+        generator.seed()
+    else:
+        generator.manual_seed(check_positive_int("random_state", random_state, minimum=0))
+    return generator

@@ -1,0 +1,163 @@
+"""The problem a fit or a score solves: stimuli, their pairs, the feature terms and the units.
+
+:func:`mlem_neuro.fit_units` and :class:`mlem_neuro.MLEM` build it the same
+way, so that an estimator scores new stimuli exactly as the batched fit
+scores its test folds.
+"""
+
+import dataclasses
+
+import numpy as np
+import torch
+
+from .chunks import NeuralDistances
+from .distances import check_patterns, check_precomputed_neural_distances
+from .features import FeatureEncoder, check_precomputed_feature_distances, pair_feature_distances
+from .membership import unit_columns
+from .metric import pair_terms, term_names
+from .pairs import estimate_pairs_per_batch, pair_pool, warn_if_correlated
+
+__all__ = ["Problem", "count_stimuli"]
+
+
+def count_stimuli(features, precomputed_features):
+    """Number of stimuli described by a feature table or feature-distance array."""
+    if precomputed_features:
+        return np.shape(features)[0]
+    if hasattr(features, "shape"):
+        return features.shape[0]
+    return len(features)
+
+
+@dataclasses.dataclass
+class Problem:
+    """Checked inputs of a fit, shared by every unit.
+
+    Attributes
+    ----------
+    n_stimuli : int
+    Y : array of shape (n_stimuli, n_columns) or (n_stimuli, n_stimuli)
+        Patterns, or a distance matrix with ``distance="precomputed"``.
+    columns : list of int arrays or None
+        Columns of Y in each unit (None for a distance matrix: one unit).
+    first, second : long tensors of shape (n_pairs,)
+        The pool of pairs of stimuli.
+    all_pairs : bool
+        Whether the pool holds every pair (in row-major order).
+    feature_distances : tensor of shape (n_pairs, n_features), float64
+    feature_names : list of str
+    encoder : FeatureEncoder or None
+        How features were coded (None for precomputed feature distances).
+    """
+
+    n_stimuli: int
+    Y: np.ndarray
+    columns: list | None
+    first: torch.Tensor
+    second: torch.Tensor
+    all_pairs: bool
+    feature_distances: torch.Tensor
+    feature_names: list
+    encoder: FeatureEncoder | None
+
+    @classmethod
+    def build(cls, features, Y, units, options, generator, feature_names=None, encoder=None):
+        """Check the inputs, draw the pool of pairs and compute their feature distances.
+
+        Parameters
+        ----------
+        features : DataFrame or array of shape (n_stimuli, n_features)
+            Or feature distances of shape (n_stimuli, n_stimuli, n_features)
+            with ``options.precomputed_features``.
+        Y : array of shape (n_stimuli, n_columns) or (n_stimuli, n_stimuli)
+        units : sparse matrix, list of int arrays or None
+        options : FitOptions
+        generator : torch.Generator
+        feature_names : list of str, optional
+            Names for features given as an array.
+        encoder : FeatureEncoder, optional
+            A fitted encoding to code ``features`` with (scoring new stimuli);
+            fitted on ``features`` when None.
+
+        Returns
+        -------
+        Problem
+        """
+        n_stimuli = count_stimuli(features, options.precomputed_features)
+        if n_stimuli < 3:
+            raise ValueError(f"MLEM needs at least 3 stimuli to rank pairs, got {n_stimuli}.")
+        Y, columns = _checked_patterns(Y, units, n_stimuli, options.distance)
+        first, second, all_pairs = pair_pool(n_stimuli, options.max_pairs, generator)
+        distances, names, encoder = _feature_distances(features, options, first, second, encoder)
+        names = _named(names, feature_names, distances.shape[1])
+        return cls(n_stimuli, Y, columns, first, second, all_pairs, distances, names, encoder)
+
+    @property
+    def n_units(self):
+        """Number of units (1 for a precomputed distance matrix)."""
+        return 1 if self.columns is None else len(self.columns)
+
+    def check_design(self, correlation_warning):
+        """Refuse features with one distance for every pair; warn on correlated ones."""
+        constant = [
+            name
+            for name, column in zip(self.feature_names, self.feature_distances.T)
+            if column.max() == column.min()
+        ]
+        if constant:
+            raise ValueError(
+                f"Feature(s) {constant} have the same distance for every pair of stimuli."
+            )
+        warn_if_correlated(self.feature_distances, self.feature_names, correlation_warning)
+
+    def terms(self, interactions):
+        """Terms of ``d^T W d`` for every pair: tensor of shape (n_pairs, n_terms)."""
+        return pair_terms(self.feature_distances, interactions)
+
+    def term_names(self, interactions):
+        """Names of the terms: the features, then "a:b" interactions."""
+        return term_names(self.feature_names, interactions)
+
+    def neural_distances(self, distance, device, dtype):
+        """The :class:`~mlem_neuro.core.chunks.NeuralDistances` of the pool's pairs."""
+        return NeuralDistances(
+            self.Y, distance, self.first, self.second, self.all_pairs, device, dtype
+        )
+
+    def pairs_per_batch(self, setting, generator):
+        """The batch size of sampled steps: ``setting``, or the reference rule for "auto"."""
+        if setting == "auto":
+            return estimate_pairs_per_batch(self.feature_distances, generator)
+        return setting
+
+
+def _checked_patterns(Y, units, n_stimuli, distance):
+    if distance == "precomputed":
+        if units is not None:
+            raise ValueError("units cannot be given with distance='precomputed'.")
+        return check_precomputed_neural_distances(Y, n_stimuli), None
+    Y = check_patterns(Y, n_stimuli)
+    columns = unit_columns(units, Y.shape[1]) if units is not None else [np.arange(Y.shape[1])]
+    return Y, columns
+
+
+def _feature_distances(features, options, first, second, encoder):
+    """Feature distances of the pairs, the feature names and the fitted encoder."""
+    if options.precomputed_features:
+        array = check_precomputed_feature_distances(features)
+        distances = torch.from_numpy(array[first.numpy(), second.numpy()])
+        return distances, [f"feature_{index}" for index in range(array.shape[2])], None
+    if encoder is None:
+        encoder = FeatureEncoder(missing=options.missing).fit(features)
+    codes = torch.from_numpy(encoder.transform(features))
+    categorical = torch.from_numpy(encoder.categorical_)
+    distances = pair_feature_distances(codes, categorical, first, second)
+    return distances, encoder.feature_names_, encoder
+
+
+def _named(names, feature_names, n_features):
+    if feature_names is None:
+        return names
+    if len(feature_names) != n_features:
+        raise ValueError(f"feature_names has {len(feature_names)} names for {n_features} features.")
+    return [str(name) for name in feature_names]

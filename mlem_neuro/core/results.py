@@ -1,0 +1,195 @@
+"""What a batched fit learned: per-unit results, gathered fold by fold and chunk by chunk."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .evaluation import cross_spearman_scores
+from .metric import term_weights
+
+__all__ = ["UnitResults", "ResultCollector"]
+
+
+@dataclasses.dataclass
+class UnitResults:
+    """What :func:`mlem_neuro.fit_units` learned for every unit.
+
+    Attributes
+    ----------
+    scores : array of shape (n_units,)
+        Spearman correlation between predicted and neural distances: mean
+        over folds on held-out stimuli when ``cv`` was given, else in-sample
+        over all pairs.
+    fold_scores : array of shape (n_folds, n_units) or None
+        Held-out score of every fold (None without ``cv``).
+    importances : DataFrame of shape (n_units, n_terms)
+        Permutation importance of each term (features, then "a:b"
+        interactions): the mean drop in score when that term is shuffled
+        across pairs, on the pairs scores are computed on.
+    metrics : array of shape (n_units, n_features, n_features)
+        Learned metrics, unit Frobenius norm (the mean over folds,
+        renormalised, under cross-validation).
+    feature_names : list of str
+    term_names : list of str
+    train_scores : array of shape (n_units,)
+        Best soft Spearman correlation reached on the training pairs (mean
+        over folds).
+    info : dict
+        How the fit ran: pairs per batch, mode, steps, seconds.
+    generalization : array of shape (n_units, n_units) or None
+        With ``generalize=True``: entry ``[i, j]`` scores the metric learned
+        on unit ``i`` against the neural distances of unit ``j`` (held-out
+        pairs under cross-validation, mean over folds). Its diagonal is
+        ``scores``.
+    null_scores : array of shape (n_permutations, n_units) or None
+        Scores of the fits of permuted stimuli (``permutations=``).
+    null_importances : array of shape (n_permutations, n_units, n_terms) or None
+    encoder : FeatureEncoder or None
+        How the features were coded (None for precomputed feature
+        distances), to code new stimuli the same way.
+    """
+
+    scores: np.ndarray
+    fold_scores: np.ndarray | None
+    importances: pd.DataFrame
+    metrics: np.ndarray
+    feature_names: list
+    term_names: list
+    train_scores: np.ndarray
+    info: dict
+    generalization: np.ndarray | None = None
+    null_scores: np.ndarray | None = None
+    null_importances: np.ndarray | None = None
+    encoder: object | None = None
+
+    def to_dataframe(self):
+        """One row per unit: score, then importance_<term> columns.
+
+        Returns
+        -------
+        DataFrame of shape (n_units, 1 + n_terms)
+        """
+        table = self.importances.add_prefix("importance_")
+        table.insert(0, "score", self.scores)
+        return table
+
+    def term_weights(self):
+        """Weight of each term in ``d^T W d`` for every unit (``W_ff``, then ``2 W_ab``).
+
+        Returns
+        -------
+        DataFrame of shape (n_units, n_terms)
+        """
+        interactions = len(self.term_names) > len(self.feature_names)
+        weights = term_weights(torch.from_numpy(self.metrics), interactions)
+        return pd.DataFrame(weights.numpy(), columns=self.term_names)
+
+    def metric_frame(self, unit):
+        """The metric of one unit as a DataFrame indexed by feature names."""
+        return pd.DataFrame(
+            self.metrics[unit], index=self.feature_names, columns=self.feature_names
+        )
+
+
+def _host(tensor):
+    return tensor.detach().double().cpu().numpy()
+
+
+class ResultCollector:
+    """Per-fold, per-unit results as they come, chunk by chunk.
+
+    Parameters
+    ----------
+    n_folds, n_units : int
+    feature_names, term_names : list of str
+    n_permutations : int
+        Permuted orders of the stimuli besides the real one.
+    with_importances : bool
+        Whether importances are computed (``n_repeats > 0``); without them no
+        null of importances is kept.
+    """
+
+    def __init__(
+        self, n_folds, n_units, feature_names, term_names, n_permutations=0, with_importances=True
+    ):
+        n_features, n_terms = len(feature_names), len(term_names)
+        self.feature_names, self.term_names = feature_names, term_names
+        self.n_folds = n_folds
+        self.scores = np.zeros((n_folds, n_units))
+        self.train_scores = np.zeros((n_folds, n_units))
+        self.importances = np.zeros((n_folds, n_units, n_terms))
+        self.metrics = np.zeros((n_folds, n_units, n_features, n_features))
+        self.steps = []
+        self.null_scores = np.zeros((n_permutations, n_units), dtype=np.float32)
+        self.null_importances = None
+        if n_permutations and with_importances:
+            self.null_importances = np.zeros((n_permutations, n_units, n_terms), dtype=np.float32)
+        self.generalization = None
+
+    def store(self, fold, members, scores, train_scores, importances, metrics, n_steps):
+        """Keep one fold's results for the units ``members``."""
+        self.scores[fold, members] = _host(scores)
+        self.train_scores[fold, members] = _host(train_scores)
+        self.importances[fold, members] = _host(importances)
+        self.metrics[fold, members] = _host(metrics)
+        self.steps.append(n_steps)
+
+    def store_null(self, fold, members, start, scores, importances):
+        """Add one fold's share of the permuted orders ``start``... (order 0 is the real data).
+
+        Parameters
+        ----------
+        scores : tensor of shape (chunk_units, n_orders_in_block)
+        importances : tensor of shape (chunk_units, n_orders_in_block, n_terms)
+        """
+        if not len(self.null_scores):
+            return
+        skip = 1 if start == 0 else 0
+        orders = slice(start + skip - 1, start + scores.shape[1] - 1)
+        scores = scores[:, skip:].detach().float().cpu().numpy()
+        self.null_scores[orders, members] += scores.T / self.n_folds
+        if self.null_importances is not None:
+            importances = importances[:, skip:].detach().float().cpu().numpy()
+            self.null_importances[orders, members] += importances.transpose(1, 0, 2) / self.n_folds
+
+    def keep_for_generalization(self, test_sizes, dtype):
+        """Start keeping every unit's weights and held-out ranks, per fold."""
+        n_units, n_terms = self.importances.shape[1:]
+        self._fold_weights = [torch.zeros(n_units, n_terms, dtype=dtype) for _ in test_sizes]
+        self._fold_ranks = [torch.zeros(n_units, size, dtype=dtype) for size in test_sizes]
+
+    def store_for_generalization(self, fold, members, weights, ranks):
+        """Keep one fold's term weights and held-out neural ranks of the units ``members``."""
+        self._fold_weights[fold][members] = weights.detach().cpu()
+        self._fold_ranks[fold][members] = ranks.cpu()
+
+    def generalize(self, terms, tests, device):
+        """Every unit's metric scored on every unit's held-out distances, mean over folds."""
+        self.generalization = np.mean(
+            [
+                _host(cross_spearman_scores(weights.to(device), terms[test], ranks.to(device)))
+                for weights, ranks, test in zip(self._fold_weights, self._fold_ranks, tests)
+            ],
+            axis=0,
+        )
+
+    def results(self, cross_validated, info, encoder=None):
+        """The :class:`UnitResults`: means over folds, metrics renormalised."""
+        metrics = self.metrics.mean(axis=0)
+        metrics /= np.linalg.norm(metrics, axis=(1, 2), keepdims=True)
+        return UnitResults(
+            scores=self.scores.mean(axis=0),
+            fold_scores=self.scores if cross_validated else None,
+            importances=pd.DataFrame(self.importances.mean(axis=0), columns=self.term_names),
+            metrics=metrics,
+            feature_names=self.feature_names,
+            term_names=self.term_names,
+            train_scores=self.train_scores.mean(axis=0),
+            info=info,
+            generalization=self.generalization,
+            null_scores=self.null_scores if len(self.null_scores) else None,
+            null_importances=self.null_importances,
+            encoder=encoder,
+        )
