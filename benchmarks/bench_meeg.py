@@ -37,7 +37,7 @@ from memory import PeakMemory
 from reference import run_reference
 
 from mlem_neuro.meeg import timecourse
-from mlem_neuro.units import sensor_neighbourhoods
+from mlem_neuro.meeg import sensor_neighbourhoods
 
 
 def simulated_epochs(info, n_epochs, n_times, sfreq, seed=0):

@@ -102,8 +102,11 @@ def test_searchlight_saves_maps_with_interactions(planted_volume, tmp_path):
         "importance_a.nii.gz",
         "importance_a_x_b.nii.gz",
         "importance_b.nii.gz",
+        "mask.nii.gz",
         "score.nii.gz",
+        "searchlight.png",
         "summary.json",
+        "units.npz",
         "weight_a.nii.gz",
         "weight_a_x_b.nii.gz",
         "weight_b.nii.gz",
@@ -117,7 +120,7 @@ def test_roi_analysis_separates_planted_and_empty_regions(planted_volume):
     atlas[0, :, :] = 0
     table = roi_analysis(
         patterns, features, nib.Nifti1Image(atlas, AFFINE), mask, random_state=0, cv=4
-    )
+    ).to_dataframe()
     assert list(table["label"]) == [1, 2]
     assert table.loc[0, "score"] > 0.5
     assert abs(table.loc[1, "score"]) < 0.15  # 2 folds of 190 test pairs: SD about 0.05

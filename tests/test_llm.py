@@ -148,7 +148,9 @@ def test_layer_profile_with_layers_of_different_widths():
         encoding + 0.3 * rng.standard_normal((80, 12)),
         np.c_[encoding, rng.standard_normal((80, 20))],
     ]
-    profile = layer_profile(features, layers, layers=["noise", "clean", "wide"], random_state=0)
+    profile = layer_profile(
+        features, layers, layers=["noise", "clean", "wide"], random_state=0
+    ).to_dataframe()
     assert list(profile["layer"]) == ["noise", "clean", "wide"]
     assert profile.loc[1, "score"] > 0.3 and abs(profile.loc[0, "score"]) < 0.1
     with pytest.raises(ValueError, match="features has 10 rows but the hidden states have 80"):
@@ -161,7 +163,7 @@ def test_minilm_encodes_number_in_every_layer_and_not_a_random_feature():
     features["random"] = np.random.default_rng(0).permutation(np.repeat(["x", "y"], 128))
     states = hidden_states(model, tokenizer, sentences)
     assert states.shape == (7, 256, 384)
-    profile = layer_profile(features, states, random_state=0)
+    profile = layer_profile(features, states, random_state=0).to_dataframe()
     assert (profile["importance_n1_number"] > 0.005).all()
     assert (profile["importance_random"].abs() < 0.005).all()
     assert (profile["score"] > 0.1).all()

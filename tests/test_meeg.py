@@ -5,8 +5,8 @@ import pytest
 
 from mlem_neuro.cli import main
 from mlem_neuro.datasets import load_eeg_sample
-from mlem_neuro.meeg import epochs_features, epochs_patterns, timecourse
-from mlem_neuro.units import channel_time_units, sensor_neighbourhoods, time_windows
+from mlem_neuro.meeg import epochs_features, epochs_patterns, sensor_neighbourhoods, timecourse
+from mlem_neuro.units import channel_time_units, time_windows
 
 mne.set_log_level("ERROR")
 
@@ -231,7 +231,8 @@ def test_timecourse_command(tmp_path, sample_epochs, capsys):
     assert np.load(out / "generalization.npy").shape == (len(table), len(table))
     assert (out / "summary.json").exists() and (out / "timecourse.png").exists()
     assert "Time course written" in capsys.readouterr().out
-    assert main(["timecourse", str(path), "--metadata", "colour", "--out", str(out)]) == 2
+    fresh = str(tmp_path / "other")
+    assert main(["timecourse", str(path), "--metadata", "colour", "--out", fresh]) == 2
     assert "Unknown metadata column(s) ['colour']" in capsys.readouterr().err
-    assert main(["timecourse", str(tmp_path / "missing-epo.fif"), "--out", str(out)]) == 2
+    assert main(["timecourse", str(tmp_path / "missing-epo.fif"), "--out", fresh]) == 2
     assert "epochs file not found" in capsys.readouterr().err

@@ -1,5 +1,3 @@
-import json
-
 import nibabel as nib
 import numpy as np
 import pandas as pd
@@ -12,6 +10,7 @@ from mlem_neuro import fit_units
 from mlem_neuro.cli import main
 from mlem_neuro.core.evaluation import standardised_ranks
 from mlem_neuro.core.permutation import SubsetRanks, permutation_orders
+from mlem_neuro.outputs import ResultFolder
 from mlem_neuro.stats import (
     group_layer_test,
     group_map_test,
@@ -177,11 +176,9 @@ def test_group_timecourse_and_layer_tests():
 
 
 def write_timecourse(folder, values, times, features=("modality", "side")):
-    folder.mkdir(parents=True)
-    pd.DataFrame({"time": times, "score": values}).to_csv(
-        folder / "timecourse.tsv", sep="\t", index=False
-    )
-    (folder / "summary.json").write_text(json.dumps({"features": list(features)}))
+    with ResultFolder(folder, "timecourse") as result:
+        result.write_table("timecourse", pd.DataFrame({"time": times, "score": values}))
+        result.update_summary(features=list(features))
 
 
 def test_group_command_on_time_courses_and_maps(tmp_path, capsys):
@@ -202,17 +199,18 @@ def test_group_command_on_time_courses_and_maps(tmp_path, capsys):
     maps = []
     for subject, img in enumerate(blob_maps()):
         folder = tmp_path / f"map{subject}"
-        folder.mkdir()
-        img.to_filename(folder / "score.nii.gz")
-        (folder / "summary.json").write_text(json.dumps({"features": ["modality", "side"]}))
+        with ResultFolder(folder, "searchlight") as result:
+            result.write_map("score", img)
+            result.update_summary(features=["modality", "side"])
         maps.append(str(folder))
     assert main(["group", *maps, "--out", str(tmp_path / "gmap"), "--n-permutations", "100"]) == 0
     assert (tmp_path / "gmap" / "logp_cluster_mass.nii.gz").exists()
     capsys.readouterr()
 
-    assert main(["group", maps[0], str(folders[0]), "--out", str(out)]) == 2
+    fresh = str(tmp_path / "refused")
+    assert main(["group", maps[0], str(folders[0]), "--out", fresh]) == 2
     assert "different kinds cannot be mixed" in capsys.readouterr().err
     odd = tmp_path / "odd"
     write_timecourse(odd, np.zeros(51), times, features=("colour",))
-    assert main(["group", str(folders[0]), str(odd), "--out", str(out)]) == 2
+    assert main(["group", str(folders[0]), str(odd), "--out", fresh]) == 2
     assert "needs the same feature set" in capsys.readouterr().err

@@ -74,7 +74,7 @@ table = roi_analysis(
     cv=4,
     groups=runs,
     random_state=0,
-)
+).to_dataframe()
 print(table.round(3).T)
 
 # %%

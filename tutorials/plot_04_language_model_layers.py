@@ -27,7 +27,6 @@ from mlem_neuro.llm import (  # noqa: E402
     relative_clause_sentences,
     rsa_similarity,
 )
-from mlem_neuro.llm.plotting import plot_layer_profile  # noqa: E402
 
 sentences, features = relative_clause_sentences(n_per_cell=4, random_state=0)
 features["random"] = np.random.default_rng(0).permutation(np.repeat(["a", "b"], 128))
@@ -42,9 +41,9 @@ print(states.shape)  # (7, 256, 384)
 
 # %%
 # One batched fit for the 7 layers, cross-validated on held-out sentences.
-profile, results = layer_profile(features, states, random_state=0, return_results=True)
-print(profile.round(3).to_string(index=False))
-figure = plot_layer_profile(profile, title="MiniLM, mean pooling")
+profile = layer_profile(features, states, random_state=0)
+print(profile.to_dataframe().round(3).to_string(index=False))
+figure = profile.plot(title="MiniLM, mean pooling")
 
 # %%
 # Comparing units. The same machinery compares a brain unit with model layers; here we
@@ -53,8 +52,8 @@ figure = plot_layer_profile(profile, title="MiniLM, mean pooling")
 # features alike; ``rsa_similarity`` (the classic RSA baseline) whether their geometries
 # agree, whatever explains them.
 that_states = hidden_states(model, tokenizer, sentences, pooling="word", words="that")
-_, that_results = layer_profile(features, that_states, random_state=0, return_results=True)
-weights = compare_metrics(results, that_results, measure="weights")
+that_profile = layer_profile(features, that_states, random_state=0)
+weights = compare_metrics(profile, that_profile, measure="weights")
 print(best_matches(weights, labels_b=np.arange(7)))
 Y_mean, Y_that = states.transpose(1, 0, 2), that_states.transpose(1, 0, 2)
 layer_columns = [np.arange(layer * 384, (layer + 1) * 384) for layer in range(7)]

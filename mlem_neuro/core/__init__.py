@@ -16,6 +16,7 @@ from .permutation import permutation_orders
 from .problem import Problem, count_stimuli
 from .results import UnitResults
 from .simulation import make_metric_data
+from .user_warnings import recorded_warnings, warn
 from .validation import (
     check_device,
     check_option,
@@ -40,4 +41,6 @@ __all__ = [
     "check_option",
     "check_positive_float",
     "check_positive_int",
+    "warn",
+    "recorded_warnings",
 ]

@@ -12,6 +12,7 @@ by pair.
 import torch
 
 from .grouping import TermKeys, group_sums
+from .metric import constant_terms
 from .ranking import pearson_rows, rankdata, standardise_rows, weighted_rankdata
 
 __all__ = [
@@ -37,15 +38,24 @@ def standardised_ranks(neural):
     return standardise_rows(rankdata(neural))
 
 
+def _undefined_as_nan(scores, predicted, neural_ranks):
+    """NaN where a unit's predictions or neural distances are all tied: no ranking exists."""
+    flat = (predicted.amax(dim=1) == predicted.amin(dim=1)) | (neural_ranks.abs().amax(dim=1) == 0)
+    return torch.where(flat, torch.nan, scores)
+
+
 def _spearman_by_keys(weights, keys, term_keys, neural_ranks):
     group_terms, group_of_pair, counts = term_keys.groups(keys, keep_empty=True)
     predicted = weights @ group_terms.T
     ranks = weighted_rankdata(predicted, counts)
-    return pearson_rows(ranks, group_sums(neural_ranks, group_of_pair, len(counts)), counts)
+    scores = pearson_rows(ranks, group_sums(neural_ranks, group_of_pair, len(counts)), counts)
+    return _undefined_as_nan(scores, predicted[:, counts > 0], neural_ranks)
 
 
 def _spearman_by_pairs(weights, terms, neural_ranks):
-    return pearson_rows(rankdata(weights @ terms.T), neural_ranks)
+    predicted = weights @ terms.T
+    scores = pearson_rows(rankdata(predicted), neural_ranks)
+    return _undefined_as_nan(scores, predicted, neural_ranks)
 
 
 def spearman_scores(weights, terms, neural_ranks):
@@ -62,6 +72,8 @@ def spearman_scores(weights, terms, neural_ranks):
     Returns
     -------
     scores : tensor of shape (n_units,)
+        NaN for a unit whose predicted or neural distances are all equal
+        over the pairs (no ranking to correlate).
     """
     term_keys = TermKeys(terms)
     if term_keys.usable:
@@ -118,7 +130,8 @@ def permutation_importances(weights, terms, neural_ranks, n_repeats, generator):
     baseline : tensor of shape (n_units,)
         Unshuffled scores.
     drops : tensor of shape (n_repeats, n_units, n_terms)
-        Drop in score for every repeat and term.
+        Drop in score for every repeat and term; NaN for a term that takes a
+        single value over the pairs (shuffling it cannot tell anything).
     """
     term_keys = TermKeys(terms)
     if term_keys.usable:
@@ -127,7 +140,8 @@ def permutation_importances(weights, terms, neural_ranks, n_repeats, generator):
         baseline = _spearman_by_pairs(weights, terms, neural_ranks)
     n_pairs, n_terms = terms.shape
     drops = weights.new_zeros(n_repeats, weights.shape[0], n_terms)
-    for term in range(n_terms):
+    drops[:, :, constant_terms(terms)] = torch.nan
+    for term in torch.nonzero(~constant_terms(terms)).ravel().tolist():
         for repeat in range(n_repeats):
             permutation = torch.randperm(n_pairs, generator=generator).to(terms.device)
             if term_keys.usable:

@@ -12,12 +12,11 @@ Missing values (NaN, None, pd.NA) follow the ``missing`` policy:
   on that feature, i.e. the feature is taken to say nothing about the pair.
 """
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import torch
 
+from .user_warnings import warn
 from .validation import check_option
 
 __all__ = ["FeatureEncoder", "pair_feature_distances", "check_precomputed_feature_distances"]
@@ -154,6 +153,28 @@ class FeatureEncoder:
                 codes[:, index] = np.where(column.isna().to_numpy(), np.nan, level_codes)
         return codes
 
+    def describe(self, max_levels=12):
+        """What each feature is: name, kind, and its levels or range.
+
+        Returns
+        -------
+        list of dict
+            ``name``, ``kind``, then ``levels`` (categorical, at most
+            ``max_levels`` listed, with ``n_levels``) or ``min`` and ``max``
+            (numeric).
+        """
+        rows = []
+        for name, kind, levels, bounds in zip(
+            self.feature_names_, self.kinds_, self._levels, self._ranges
+        ):
+            row = {"name": name, "kind": kind}
+            if kind == "numeric":
+                row.update(min=float(bounds[0]), max=float(bounds[1]))
+            else:
+                row.update(n_levels=len(levels), levels=[str(v) for v in levels[:max_levels]])
+            rows.append(row)
+        return rows
+
     @property
     def categorical_(self):
         """Boolean array of shape (n_features,): True for categorical features."""
@@ -238,10 +259,8 @@ def check_precomputed_feature_distances(distances):
     if not np.allclose(array, array.transpose(1, 0, 2)):
         raise ValueError("Precomputed feature distances must be symmetric in the stimulus axes.")
     if np.any(np.diagonal(array) != 0):
-        warnings.warn(
+        warn(
             "Precomputed feature distances have non-zero diagonal entries; only pairs of "
             "distinct stimuli are used.",
-            UserWarning,
-            stacklevel=3,
         )
     return array

@@ -1,21 +1,28 @@
 """fit_units: one MLEM metric per unit, all units batched, with optional cross-validation."""
 
+import logging
 import time
 
+import numpy as np
 import torch
 
+from .checkpoint import ChunkCheckpoint, fingerprint
 from .chunks import plan_chunks, rows_per_chunk
 from .evaluation import score_weights
-from .folds import fold_pairs, make_folds
+from .folds import fold_pairs, make_folds, warn_about_degenerate_folds
 from .metric import term_weights
 from .options import FitOptions, make_generator
 from .permutation import SubsetRanks, orders_and_pair_index
 from .problem import Problem
+from .progress import FitProgress
 from .results import ResultCollector
-from .training import TrainingSettings, fit_metrics
+from .training import TrainingSettings, fit_metrics, training_mode
+from .user_warnings import warn
 from .validation import check_device
 
 __all__ = ["fit_units"]
+
+logger = logging.getLogger("mlem_neuro")
 
 
 def fit_units(
@@ -29,6 +36,7 @@ def fit_units(
     generalize=False,
     permutations=None,
     feature_names=None,
+    checkpoint=None,
     **settings,
 ):
     """Fit one MLEM metric per unit of a pattern matrix, all units at once.
@@ -49,11 +57,14 @@ def fit_units(
         layer...). None: a single unit with every column.
     options : FitOptions, optional
         The fit settings (defaults when None).
-    cv : None, int, scikit-learn splitter or iterable of (train, test)
+    cv : None, "auto", int, scikit-learn splitter or iterable of (train, test)
         Cross-validation over stimuli. An int is a shuffled KFold, or a
-        GroupKFold when ``groups`` is given. Only pairs within the training
-        stimuli are fitted and only pairs within the test stimuli scored:
-        no pair straddles the two.
+        GroupKFold when ``groups`` is given; "auto" the most folds (up to 5)
+        whose test folds can score every term. Only pairs within the
+        training stimuli are fitted and only pairs within the test stimuli
+        scored: no pair straddles the two. A test fold in which a term takes
+        a single value is named in a warning; a fold whose score cannot be
+        defined is NaN and left out of the mean.
     groups : array of shape (n_stimuli,), optional
         Group label of each stimulus (run, session) for group-aware splits.
     generalize : bool
@@ -71,6 +82,11 @@ def fit_units(
         ``null_importances``. Needs every pair of stimuli in the pool.
     feature_names : list of str, optional
         Names for features given as an array.
+    checkpoint : str or Path, optional
+        Folder where finished chunks of units are kept. A fit interrupted
+        (Ctrl-C, a killed process) and run again with the same inputs and
+        settings resumes from the last finished chunk and gives the results
+        of an uninterrupted fit.
     **settings
         Any field of :class:`FitOptions` (``random_state=0``...), replacing
         the value in ``options``.
@@ -84,20 +100,42 @@ def fit_units(
     device = check_device(options.device)
     generator = make_generator(options.random_state)
     problem = Problem.build(features, Y, units, options, generator, feature_names)
-    folds = make_folds(cv, groups, problem.n_stimuli, options.random_state)
     problem.check_design(options.correlation_warning)
+    folds = make_folds(
+        cv,
+        groups,
+        problem.n_stimuli,
+        options.random_state,
+        degenerate=lambda test: problem.constant_term_names(test, options.interactions),
+    )
     pairs_per_batch = problem.pairs_per_batch(options.pairs_per_batch, generator)
     fit = _ChunkFit(problem, options, device, generator, pairs_per_batch)
-    fit.run(folds, permutations, generalize)
+    fit.run(folds, permutations, generalize, checkpoint)
+    steps = fit.collector.unit_steps()
     info = {
         "n_pairs": len(problem.first),
         "all_pairs": problem.all_pairs,
         "pairs_per_batch": pairs_per_batch,
-        "max_steps_run": max(fit.collector.steps),
+        "training": fit.mode,
+        "n_folds": len(folds),
+        "max_steps_run": int(steps.max()),
+        "units_at_step_budget": int((steps >= options.max_steps).sum()),
+        "unit_steps": steps,
         "seconds": time.perf_counter() - started,
         "device": str(device),
+        "design": problem.describe_design(),
     }
     return fit.collector.results(cv is not None, info, problem.encoder)
+
+
+def warn_about_flat_units(flat):
+    """Warn that some units have one neural distance for every pair (constant patterns)."""
+    units = np.flatnonzero(flat)
+    if units.size:
+        warn(
+            f"{units.size} unit(s) have the same neural distance for every pair of stimuli "
+            f"(constant patterns), e.g. unit {units[0]}: their scores are NaN."
+        )
 
 
 class _ChunkFit:
@@ -111,7 +149,7 @@ class _ChunkFit:
         self.terms = problem.terms(options.interactions).to(device, self.dtype)
         self.settings = TrainingSettings.from_options(options, len(problem.feature_names))
 
-    def run(self, folds, permutations, generalize):
+    def run(self, folds, permutations, generalize, checkpoint):
         problem = self.problem
         self.fold_pairs = fold_pairs(folds, problem.first, problem.second, self.device)
         self.orders, self.pair_index = orders_and_pair_index(
@@ -125,35 +163,93 @@ class _ChunkFit:
             len(self.orders) - 1,
             with_importances=self.options.n_repeats > 0,
         )
+        tests = [test for _, test in self.fold_pairs]
+        warn_about_degenerate_folds(
+            [self.terms[test] for test in tests], self.collector.term_names, len(folds)
+        )
+        self.mode = training_mode(self.terms[self.fold_pairs[0][0]], self.pairs_per_batch)
+        plural = "s" if problem.n_units > 1 else ""
+        logger.info("Fitting %d unit%s, %s.", problem.n_units, plural, self.mode)
         self.generalize = generalize
         if generalize:
-            sizes = [len(test) for _, test in self.fold_pairs]
-            self.collector.keep_for_generalization(sizes, self.dtype)
-        for members, neural in self._chunks():
-            self._fit_chunk(members, neural)
+            self.collector.keep_for_generalization([len(test) for test in tests], self.dtype)
+        self._run_chunks(folds, checkpoint)
+        warn_about_flat_units(self.collector.flat)
         if generalize:
-            tests = [test for _, test in self.fold_pairs]
             self.collector.generalize(self.terms, tests, self.device)
 
-    def _chunks(self):
-        problem = self.problem
-        distances = problem.neural_distances(self.options.distance, self.device, self.dtype)
-        if problem.columns is None:
-            yield [0], distances.of_matrix()
-            return
-        chunks = plan_chunks(
-            problem.columns,
-            len(problem.first),
-            problem.n_stimuli,
+    def _run_chunks(self, folds, checkpoint):
+        self.distances = self.problem.neural_distances(
+            self.options.distance, self.device, self.dtype
+        )
+        chunks = self._plan()
+        store = None if checkpoint is None else self._checkpoint(checkpoint, chunks, folds)
+        done = 0 if store is None else self._resume(store, chunks)
+        progress = FitProgress(
+            self.problem.n_units, len(folds), len(self.orders), self.options.verbose
+        )
+        progress.advance(sum(len(self._members(chunk)) for chunk in chunks[:done]) * len(folds))
+        try:
+            for index in range(done, len(chunks)):
+                members, neural = self._distances(chunks[index])
+                self._fit_chunk(members, neural, progress)
+                if store is not None:
+                    store.save(index, self.collector.snapshot(members), self.generator)
+        finally:
+            progress.close()
+
+    def _plan(self):
+        """The chunks of units; one chunk (None) for a precomputed distance matrix."""
+        if self.problem.columns is None:
+            return [None]
+        return plan_chunks(
+            self.problem.columns,
+            len(self.problem.first),
+            self.problem.n_stimuli,
             self.options.units_per_chunk,
             self.device,
             self.dtype,
             orders_per_unit=len(self.orders),
         )
-        for chunk in chunks:
-            yield chunk.members, distances.of_chunk(chunk)
 
-    def _fit_chunk(self, members, neural):
+    @staticmethod
+    def _members(chunk):
+        return np.array([0]) if chunk is None else chunk.members
+
+    def _distances(self, chunk):
+        if chunk is None:
+            return self._members(chunk), self.distances.of_matrix()
+        return chunk.members, self.distances.of_chunk(chunk)
+
+    def _checkpoint(self, directory, chunks, folds):
+        problem = self.problem
+        key = fingerprint(
+            options={k: v for k, v in self.options.to_dict().items() if k != "verbose"},
+            device=self.device.type,
+            Y=np.asarray(problem.Y),
+            columns=problem.columns or [],
+            pairs=[problem.first, problem.second],
+            features=problem.feature_distances,
+            folds=[index for fold in folds for index in fold],
+            orders=self.orders,
+            generalize=self.generalize,
+            chunks=[self._members(chunk) for chunk in chunks],
+        )
+        return ChunkCheckpoint(directory, key)
+
+    def _resume(self, store, chunks):
+        """Restore the finished chunks; return how many there are."""
+        done = store.finished()
+        for index in range(done):
+            arrays, state = store.load(index)
+            self.collector.restore(self._members(chunks[index]), arrays)
+            self.generator.set_state(state)
+        if done:
+            logger.info("Resuming: %d of %d chunks of units already done.", done, len(chunks))
+        return done
+
+    def _fit_chunk(self, members, neural, progress):
+        self.collector.flat[members] = (neural.amax(dim=1) == neural.amin(dim=1)).cpu().numpy()
         ranker = SubsetRanks(neural)
         rows = rows_per_chunk(neural.shape[1], self.problem.n_stimuli, neural.dtype, self.device)
         block = max(1, min(len(self.orders), rows // len(members)))
@@ -161,17 +257,20 @@ class _ChunkFit:
             # Rows are unit-major: row u * n_orders_in_block + k is unit u under order k.
             block_index = self.pair_index[start : start + block]
             for fold, (train, test) in enumerate(self.fold_pairs):
-                self._fit_fold(ranker, members, start, block_index, fold, train, test)
+                progress.start_fold(fold)
+                self._fit_fold(ranker, members, start, block_index, fold, train, test, progress)
+                progress.advance(len(members) * len(block_index))
 
-    def _fit_fold(self, ranker, members, start, block_index, fold, train, test):
+    def _fit_fold(self, ranker, members, start, block_index, fold, train, test, progress):
         settings, collector = self.settings, self.collector
-        learned, best, n_steps = fit_metrics(
+        learned, best, unit_steps = fit_metrics(
             self.terms[train],
             ranker.standardised(block_index[:, train]),
             settings,
             self.pairs_per_batch,
             self.generator,
             ranked=True,
+            on_step=progress.step,
         )
         weights = term_weights(learned, settings.interactions)
         ranks = ranker.standardised(block_index[:, test])
@@ -186,7 +285,7 @@ class _ChunkFit:
                 best[real],
                 importance[real],
                 learned[real],
-                n_steps,
+                unit_steps[real],
             )
             if self.generalize:
                 collector.store_for_generalization(fold, members, weights[real], ranks[real])

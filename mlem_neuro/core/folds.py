@@ -1,12 +1,29 @@
-"""Cross-validation folds over stimuli, and the pairs each fold trains and tests on."""
+"""Cross-validation folds over stimuli, the pairs each fold trains and tests on, and checks.
+
+A test fold can only score a metric on pairs that differ in the metric's
+terms: when one term takes a single value over every test pair (one exemplar
+of each category per run, folds of one run), that term cannot move the
+ranking there, and when every term does, no ranking is possible and the
+fold's score is undefined. ``cv="auto"`` picks folds that avoid this.
+"""
 
 import numpy as np
 from sklearn.model_selection import GroupKFold, KFold
 
+from .metric import constant_terms
 from .pairs import pairs_within
+from .user_warnings import warn
 from .validation import check_positive_int
 
-__all__ = ["make_folds", "check_groups", "fold_pairs"]
+__all__ = [
+    "make_folds",
+    "check_groups",
+    "fold_pairs",
+    "warn_about_degenerate_folds",
+    "AUTO_MAX_FOLDS",
+]
+
+AUTO_MAX_FOLDS = 5
 
 
 def check_groups(groups, n_stimuli):
@@ -21,18 +38,23 @@ def check_groups(groups, n_stimuli):
     return groups
 
 
-def make_folds(cv, groups, n_stimuli, random_state):
+def make_folds(cv, groups, n_stimuli, random_state, degenerate=None):
     """Train and test stimuli of every fold.
 
     Parameters
     ----------
-    cv : None, int, scikit-learn splitter or iterable of (train, test)
+    cv : None, "auto", int, scikit-learn splitter or iterable of (train, test)
         None: one fold that trains and scores on every stimulus (in-sample).
         An int: a shuffled KFold, or a GroupKFold when ``groups`` is given.
+        "auto": the largest number of folds up to 5 (over groups when given)
+        whose test folds are not degenerate.
     groups : array of shape (n_stimuli,) or None
     n_stimuli : int
     random_state : int or None
         Seed of the shuffled KFold.
+    degenerate : callable, optional
+        ``degenerate(test_stimuli)`` gives the names of the terms that take
+        a single value over the pairs of those stimuli; used by "auto".
 
     Returns
     -------
@@ -42,6 +64,13 @@ def make_folds(cv, groups, n_stimuli, random_state):
     everything = np.arange(n_stimuli)
     if cv is None:
         return [(everything, everything)]
+    if isinstance(cv, str):
+        if cv != "auto":
+            raise ValueError(
+                "Invalid value for the 'cv' parameter: expected None, 'auto', an int, a "
+                f"splitter or (train, test) pairs, got {cv!r}."
+            )
+        return _automatic_folds(groups, n_stimuli, random_state, degenerate)
     if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
         cv = _splitter(int(cv), groups, random_state)
     splits = cv.split(everything, groups=groups) if hasattr(cv, "split") else cv
@@ -49,6 +78,24 @@ def make_folds(cv, groups, n_stimuli, random_state):
     if not folds:
         raise ValueError("cv produced no fold.")
     return folds
+
+
+def _automatic_folds(groups, n_stimuli, random_state, degenerate):
+    """The most folds (at most 5) whose test folds all score every term."""
+    n_groups = n_stimuli if groups is None else len(np.unique(groups))
+    largest = min(AUTO_MAX_FOLDS, n_groups, n_stimuli // 3)
+    if largest < 2:
+        raise ValueError(
+            f"cv='auto' needs at least 2 folds of 3 stimuli, but there are {n_stimuli} "
+            f"stimuli in {n_groups} group(s); give cv=None for in-sample scores."
+        )
+    candidates = []
+    for n_splits in range(largest, 1, -1):
+        folds = make_folds(n_splits, groups, n_stimuli, random_state)
+        if degenerate is None or not any(degenerate(test) for _, test in folds):
+            return folds
+        candidates.append(folds)
+    return candidates[-1]
 
 
 def _splitter(n_splits, groups, random_state):
@@ -90,3 +137,32 @@ def fold_pairs(folds, first, second, device):
         )
         for train, test in folds
     ]
+
+
+def warn_about_degenerate_folds(test_terms, term_names, n_folds_hint):
+    """Warn for every test fold in which some term cannot move the ranking.
+
+    Parameters
+    ----------
+    test_terms : list of tensors of shape (n_test_pairs, n_terms)
+        Terms of each fold's test pairs.
+    term_names : list of str
+    n_folds_hint : int
+        Number of folds, to suggest fewer.
+    """
+    for fold, terms in enumerate(test_terms):
+        constant = constant_terms(terms).tolist()
+        if not any(constant):
+            continue
+        names = [name for name, flat in zip(term_names, constant) if flat]
+        consequence = (
+            "no ranking of its pairs is possible: its score is NaN"
+            if all(constant)
+            else "their importance there is NaN"
+        )
+        warn(
+            f"cv fold {fold}: term(s) {names} take a single value over its {terms.shape[0]} "
+            f"test pairs, so {consequence}. Use fewer, larger folds (for example "
+            f"cv={max(2, n_folds_hint // 2)} folds over groups, or cv='auto') so that every "
+            "test fold holds pairs that differ in every term."
+        )

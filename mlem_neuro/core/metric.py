@@ -21,6 +21,7 @@ __all__ = [
     "initial_parameters",
     "metric_from_parameters",
     "term_weights",
+    "constant_terms",
 ]
 
 INTERACTION_SEPARATOR = ":"
@@ -134,3 +135,19 @@ def term_weights(metrics, interactions):
         return diagonal
     rows, cols = _upper_pairs(metrics.shape[1], metrics.device)
     return torch.cat([diagonal, 2 * metrics[:, rows, cols]], dim=1)
+
+
+def constant_terms(terms):
+    """Which terms take a single value over the given pairs (all of them when there is none).
+
+    Parameters
+    ----------
+    terms : tensor of shape (n_pairs, n_terms)
+
+    Returns
+    -------
+    bool tensor of shape (n_terms,)
+    """
+    if terms.shape[0] == 0:
+        return terms.new_ones(terms.shape[1], dtype=bool)
+    return terms.amax(dim=0) == terms.amin(dim=0)

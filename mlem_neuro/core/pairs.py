@@ -1,12 +1,19 @@
 """Pairs of stimuli: the pool a fit draws from, and how many to use per step."""
 
 import logging
-import warnings
 
 import numpy as np
 import torch
 
-__all__ = ["pair_pool", "pairs_within", "estimate_pairs_per_batch", "warn_if_correlated"]
+from .user_warnings import warn
+
+__all__ = [
+    "pair_pool",
+    "pairs_within",
+    "estimate_pairs_per_batch",
+    "term_correlations",
+    "warn_if_correlated",
+]
 
 logger = logging.getLogger("mlem_neuro")
 
@@ -114,6 +121,22 @@ def estimate_pairs_per_batch(
     return min(batch, maximum)
 
 
+def term_correlations(terms):
+    """Pearson correlation of every two terms across pairs (0 where a term is constant).
+
+    Parameters
+    ----------
+    terms : tensor of shape (n_pairs, n_terms)
+
+    Returns
+    -------
+    tensor of shape (n_terms, n_terms), float64
+        Ones on the diagonal.
+    """
+    correlations = torch.nan_to_num(_column_correlations(terms[None].double())[0], nan=0.0)
+    return correlations.fill_diagonal_(1.0)
+
+
 def warn_if_correlated(terms, names, threshold):
     """Warn when two terms are strongly correlated across pairs.
 
@@ -129,15 +152,12 @@ def warn_if_correlated(terms, names, threshold):
     """
     if terms.shape[1] < 2:
         return
-    correlations = torch.nan_to_num(_column_correlations(terms[None].double())[0], nan=0.0)
-    correlations.fill_diagonal_(0)
+    correlations = term_correlations(terms).fill_diagonal_(0)
     strongest = correlations.abs().max().item()
     if strongest > threshold:
         a, b = np.unravel_index(int(correlations.abs().argmax()), correlations.shape)
-        warnings.warn(
+        warn(
             f"Terms {names[a]!r} and {names[b]!r} are correlated across pairs of stimuli "
             f"(r = {correlations[a, b].item():.2f}, above {threshold}). Their importances are "
             "hard to tell apart; consider a more balanced design.",
-            UserWarning,
-            stacklevel=4,
         )

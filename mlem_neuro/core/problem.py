@@ -14,8 +14,14 @@ from .chunks import NeuralDistances
 from .distances import check_patterns, check_precomputed_neural_distances
 from .features import FeatureEncoder, check_precomputed_feature_distances, pair_feature_distances
 from .membership import unit_columns
-from .metric import pair_terms, term_names
-from .pairs import estimate_pairs_per_batch, pair_pool, warn_if_correlated
+from .metric import constant_terms, pair_terms, term_names
+from .pairs import (
+    estimate_pairs_per_batch,
+    pair_pool,
+    pairs_within,
+    term_correlations,
+    warn_if_correlated,
+)
 
 __all__ = ["Problem", "count_stimuli"]
 
@@ -109,6 +115,34 @@ class Problem:
                 f"Feature(s) {constant} have the same distance for every pair of stimuli."
             )
         warn_if_correlated(self.feature_distances, self.feature_names, correlation_warning)
+
+    def describe_design(self):
+        """The design as summary.json and reports show it.
+
+        Returns
+        -------
+        dict
+            ``features`` (name, kind, levels or range of each),
+            ``distance_correlations`` (between features' distances across
+            pairs, n_features x n_features) and ``pairs_differing`` (fraction
+            of pairs whose two stimuli differ on each feature).
+        """
+        if self.encoder is None:
+            features = [{"name": name, "kind": "precomputed"} for name in self.feature_names]
+        else:
+            features = self.encoder.describe()
+        distances = self.feature_distances
+        return {
+            "features": features,
+            "distance_correlations": term_correlations(distances).tolist(),
+            "pairs_differing": (distances > 0).double().mean(dim=0).tolist(),
+        }
+
+    def constant_term_names(self, stimuli, interactions):
+        """Terms that take a single value over the pairs of some stimuli (a test fold)."""
+        pairs = pairs_within(self.first, self.second, stimuli)
+        flat = constant_terms(self.terms(interactions)[pairs]).tolist()
+        return [name for name, single in zip(self.term_names(interactions), flat) if single]
 
     def terms(self, interactions):
         """Terms of ``d^T W d`` for every pair: tensor of shape (n_pairs, n_terms)."""

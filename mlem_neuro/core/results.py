@@ -1,6 +1,7 @@
 """What a batched fit learned: per-unit results, gathered fold by fold and chunk by chunk."""
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -93,6 +94,13 @@ class UnitResults:
         )
 
 
+def _fold_mean(values):
+    """Mean over folds (axis 0), ignoring folds where a value is undefined (NaN)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all folds undefined: NaN
+        return np.nanmean(values, axis=0)
+
+
 def _host(tensor):
     return tensor.detach().double().cpu().numpy()
 
@@ -121,20 +129,65 @@ class ResultCollector:
         self.train_scores = np.zeros((n_folds, n_units))
         self.importances = np.zeros((n_folds, n_units, n_terms))
         self.metrics = np.zeros((n_folds, n_units, n_features, n_features))
-        self.steps = []
+        self.steps = np.zeros((n_folds, n_units), dtype=np.int64)
+        self.flat = np.zeros(n_units, dtype=bool)
         self.null_scores = np.zeros((n_permutations, n_units), dtype=np.float32)
         self.null_importances = None
         if n_permutations and with_importances:
             self.null_importances = np.zeros((n_permutations, n_units, n_terms), dtype=np.float32)
         self.generalization = None
+        self.generalization_inputs = False
 
-    def store(self, fold, members, scores, train_scores, importances, metrics, n_steps):
+    def store(self, fold, members, scores, train_scores, importances, metrics, unit_steps):
         """Keep one fold's results for the units ``members``."""
         self.scores[fold, members] = _host(scores)
         self.train_scores[fold, members] = _host(train_scores)
         self.importances[fold, members] = _host(importances)
         self.metrics[fold, members] = _host(metrics)
-        self.steps.append(n_steps)
+        self.steps[fold, members] = unit_steps.cpu().numpy()
+
+    def unit_steps(self):
+        """Steps every unit ran, the most over folds: array of shape (n_units,)."""
+        return self.steps.max(axis=0)
+
+    def _per_unit(self):
+        """Every array kept per unit, with the axis that indexes units."""
+        arrays = {
+            "scores": (self.scores, 1),
+            "train_scores": (self.train_scores, 1),
+            "importances": (self.importances, 1),
+            "metrics": (self.metrics, 1),
+            "steps": (self.steps, 1),
+            "flat": (self.flat, 0),
+            "null_scores": (self.null_scores, 1),
+        }
+        if self.null_importances is not None:
+            arrays["null_importances"] = (self.null_importances, 1)
+        if self.generalization_inputs:
+            for fold, (weights, ranks) in enumerate(zip(self._fold_weights, self._fold_ranks)):
+                arrays[f"weights_{fold}"] = (weights, 0)
+                arrays[f"ranks_{fold}"] = (ranks, 0)
+        return arrays
+
+    def snapshot(self, members):
+        """The results of the units ``members`` (a finished chunk), to checkpoint.
+
+        Returns
+        -------
+        dict of str to array
+        """
+        return {
+            name: np.asarray(array).take(members, axis=axis)
+            for name, (array, axis) in self._per_unit().items()
+        }
+
+    def restore(self, members, arrays):
+        """Put back the results of a checkpointed chunk of units."""
+        for name, (array, axis) in self._per_unit().items():
+            index = (slice(None),) * axis + (members,)
+            array[index] = (
+                torch.from_numpy(arrays[name]) if torch.is_tensor(array) else arrays[name]
+            )
 
     def store_null(self, fold, members, start, scores, importances):
         """Add one fold's share of the permuted orders ``start``... (order 0 is the real data).
@@ -157,6 +210,7 @@ class ResultCollector:
     def keep_for_generalization(self, test_sizes, dtype):
         """Start keeping every unit's weights and held-out ranks, per fold."""
         n_units, n_terms = self.importances.shape[1:]
+        self.generalization_inputs = True
         self._fold_weights = [torch.zeros(n_units, n_terms, dtype=dtype) for _ in test_sizes]
         self._fold_ranks = [torch.zeros(n_units, size, dtype=dtype) for size in test_sizes]
 
@@ -180,9 +234,9 @@ class ResultCollector:
         metrics = self.metrics.mean(axis=0)
         metrics /= np.linalg.norm(metrics, axis=(1, 2), keepdims=True)
         return UnitResults(
-            scores=self.scores.mean(axis=0),
+            scores=_fold_mean(self.scores),
             fold_scores=self.scores if cross_validated else None,
-            importances=pd.DataFrame(self.importances.mean(axis=0), columns=self.term_names),
+            importances=pd.DataFrame(_fold_mean(self.importances), columns=self.term_names),
             metrics=metrics,
             feature_names=self.feature_names,
             term_names=self.term_names,

@@ -19,23 +19,26 @@ Two ways to go over the pairs:
 """
 
 import dataclasses
-import logging
 
 import torch
-from tqdm.auto import tqdm
 
 from .grouping import group_pairs, group_sums
 from .metric import initial_parameters, metric_from_parameters, term_weights
 from .ranking import pearson_rows, rankdata, scaled_soft_rank, standardise_rows
 
-__all__ = ["TrainingSettings", "fit_metrics", "pearson_start", "PATIENCE", "REFINE_PATIENCE"]
+__all__ = [
+    "TrainingSettings",
+    "fit_metrics",
+    "training_mode",
+    "pearson_start",
+    "PATIENCE",
+    "REFINE_PATIENCE",
+]
 
 PATIENCE = 50
 # From the closed-form optimum the optimiser only refines: on a 16,680-sphere searchlight,
 # 20 steps instead of 50 gave score maps correlating at r = 0.99999 (benchmarks/RESULTS.md).
 REFINE_PATIENCE = 20
-
-logger = logging.getLogger("mlem_neuro")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +57,6 @@ class TrainingSettings:
     patience: int | None = None
     tol: float = 1e-4
     regularization: float = 1.0
-    verbose: bool = False
 
     @classmethod
     def from_options(cls, options, n_features):
@@ -68,7 +70,6 @@ class TrainingSettings:
             patience=None if options.patience == "auto" else options.patience,
             tol=options.tol,
             regularization=options.regularization,
-            verbose=options.verbose,
         )
 
 
@@ -106,9 +107,15 @@ def pearson_start(group_terms, counts, targets, floor=0.05):
     return torch.log(torch.expm1((solution / largest).clamp(min=floor)))
 
 
-def fit_metrics(
-    terms, neural, settings, pairs_per_batch, generator, progress_label="units", ranked=False
-):
+def training_mode(terms, pairs_per_batch):
+    """How :func:`fit_metrics` goes over these training pairs, in words."""
+    n_groups = group_pairs(terms)[0].shape[0]
+    if n_groups <= pairs_per_batch:
+        return f"exact over {len(terms)} pairs in {n_groups} groups"
+    return f"{pairs_per_batch} of {len(terms)} pairs per step"
+
+
+def fit_metrics(terms, neural, settings, pairs_per_batch, generator, ranked=False, on_step=None):
     """Learn a metric for every unit.
 
     Parameters
@@ -127,6 +134,9 @@ def fit_metrics(
         ``neural`` already holds standardised ranks (row-wise, as
         :func:`mlem_neuro.core.evaluation.standardised_ranks` gives); ranks
         are the same as the distances to every rank-based step.
+    on_step : callable, optional
+        Called as ``on_step(n_steps, n_active)`` after every step, with the
+        number of units still improving.
 
     Returns
     -------
@@ -134,8 +144,9 @@ def fit_metrics(
         The metric of the step with the best training score, per unit.
     train_scores : tensor of shape (n_units,)
         That best soft Spearman correlation.
-    n_steps : int
-        Steps run before every unit stopped improving, or ``max_steps``.
+    unit_steps : long tensor of shape (n_units,)
+        Steps each unit ran before it stopped improving (``max_steps`` for a
+        unit that never stopped).
     """
     n_units, n_pairs = neural.shape
     group_terms, group_of_pair, counts = group_pairs(terms)
@@ -143,10 +154,6 @@ def fit_metrics(
     if grouped:
         ranks = neural if ranked else standardise_rows(rankdata(neural))
         targets = group_sums(ranks, group_of_pair, len(counts))
-        mode = f"exact over {n_pairs} pairs in {len(counts)} groups"
-    else:
-        mode = f"{pairs_per_batch} of {n_pairs} pairs per step"
-    logger.info("Fitting %d %s, %s.", n_units, progress_label, mode)
 
     refining = grouped and not settings.interactions
     patience = settings.patience or (REFINE_PATIENCE if refining else PATIENCE)
@@ -165,15 +172,8 @@ def fit_metrics(
     steps_since_best = torch.zeros(n_units, dtype=torch.long, device=neural.device)
     # Units that stopped improving leave the computation; the others go on.
     active = torch.arange(n_units, device=neural.device)
-    n_steps = 0
-    progress = tqdm(
-        range(settings.max_steps),
-        desc=f"Fitting {n_units} {progress_label}",
-        disable=not settings.verbose,
-        leave=False,
-    )
-    for _ in progress:
-        n_steps += 1
+    unit_steps = torch.full((n_units,), settings.max_steps, device=neural.device)
+    for n_steps in range(1, settings.max_steps + 1):
         active_parameters = parameters[active]
         weights = term_weights(
             metric_from_parameters(active_parameters, settings.n_features, settings.interactions),
@@ -199,13 +199,14 @@ def fit_metrics(
         optimiser.zero_grad(set_to_none=True)
         (-scores.sum()).backward()
         optimiser.step()
+        unit_steps[active[since >= patience]] = n_steps
         active = active[since < patience]
+        if on_step is not None:
+            on_step(n_steps, active.numel())
         if active.numel() == 0:
             break
-        progress.set_postfix(active=active.numel(), refresh=False)
-    progress.close()
     with torch.no_grad():
         metrics = metric_from_parameters(
             best_parameters, settings.n_features, settings.interactions
         )
-    return metrics, best_scores, n_steps
+    return metrics, best_scores, unit_steps

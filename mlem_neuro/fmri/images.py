@@ -4,7 +4,7 @@ import nibabel as nib
 import numpy as np
 from nilearn import image
 
-__all__ = ["load_patterns", "load_mask", "load_atlas", "data_mask"]
+__all__ = ["load_patterns", "load_mask", "load_atlas", "load_background", "data_mask"]
 
 
 def _describe(img):
@@ -118,4 +118,26 @@ def load_atlas(atlas, patterns_img):
     if len(img.shape) != 3:
         raise ValueError(f"atlas must be a 3D label image, got shape {img.shape}.")
     check_same_space(patterns_img, img, "atlas")
+    return img
+
+
+def load_background(img, patterns_img):
+    """A 3D image in the space of the patterns, to draw maps on.
+
+    Parameters
+    ----------
+    img : path or Nifti1Image
+        An anatomical image resampled to the patterns, or a functional run
+        (4D images are averaged over time).
+    patterns_img : Nifti1Image
+
+    Returns
+    -------
+    Nifti1Image
+        3D.
+    """
+    img = image.load_img(img)
+    if len(img.shape) == 4:
+        img = image.mean_img(img, copy_header=True)
+    check_same_space(patterns_img, img, "bg_img")
     return img

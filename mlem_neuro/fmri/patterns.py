@@ -3,13 +3,22 @@
 import logging
 import warnings
 
+import numpy as np
 import pandas as pd
 from nilearn import image
 from nilearn.glm.first_level import FirstLevelModel
 
-from ..core import check_option, check_positive_float
+from ..core import check_option, check_positive_float, warn
+from ..outputs import open_result_folder
+from .images import data_mask
 
-__all__ = ["estimate_patterns"]
+__all__ = [
+    "estimate_patterns",
+    "save_patterns",
+    "repetition_time",
+    "common_epi_mask",
+    "header_repetition_time",
+]
 
 logger = logging.getLogger("mlem_neuro")
 
@@ -43,7 +52,7 @@ def _load_events(events, n_runs):
 def estimate_patterns(
     bold_imgs,
     events,
-    t_r,
+    t_r=None,
     *,
     method="lsa",
     confounds=None,
@@ -63,8 +72,9 @@ def estimate_patterns(
     events : DataFrame, path to a TSV, or list of them
         One BIDS events table per run, with columns onset, duration (seconds)
         and trial_type.
-    t_r : float
-        Repetition time in seconds.
+    t_r : float, optional
+        Repetition time in seconds; read from the images' headers when None
+        (a warning names any run whose header disagrees with a given value).
     method : {"lsa", "lss"}
         "lsa" (least-squares-all): one regressor per trial_type per run, all
         in one model; a stimulus is a (trial_type, run) and its pattern the
@@ -74,7 +84,9 @@ def estimate_patterns(
     confounds : DataFrame, path or list of them, optional
         Nuisance regressors, one table per run (rows = volumes).
     mask_img : path or Nifti1Image, optional
-        Passed to the GLM; None lets nilearn compute an EPI mask.
+        Voxels to model. None computes one EPI mask from all runs together
+        (:func:`nilearn.masking.compute_multi_epi_mask`), so that every run
+        is modelled on the same voxels.
     hrf_model, drift_model, high_pass, smoothing_fwhm
         As in :class:`nilearn.glm.first_level.FirstLevelModel`.
     verbose : bool
@@ -88,14 +100,16 @@ def estimate_patterns(
         for "lss" onset.
     """
     check_option("method", method, ("lsa", "lss"))
-    t_r = check_positive_float("t_r", t_r)
     if not isinstance(bold_imgs, (list, tuple)):
         bold_imgs = [bold_imgs]
     runs = [image.load_img(img) for img in bold_imgs]
     for index, img in enumerate(runs):
         if len(img.shape) != 4:
             raise ValueError(f"bold_imgs[{index}] must be a 4D BOLD run, got shape {img.shape}.")
+    t_r = repetition_time(runs, t_r)
     tables = _load_events(events, len(runs))
+    if mask_img is None:
+        mask_img = common_epi_mask(runs)
     if confounds is not None:
         confounds = confounds if isinstance(confounds, (list, tuple)) else [confounds]
         if len(confounds) != len(runs):
@@ -117,16 +131,81 @@ def estimate_patterns(
         warnings.filterwarnings("ignore", message=".*Generation of a mask has been requested")
         for run, (img, table) in enumerate(zip(runs, tables)):
             run_confounds = None if confounds is None else confounds[run]
-            if method == "lsa":
-                run_betas, run_rows = _least_squares_all(img, table, run_confounds, model_kwargs)
-            else:
-                run_betas, run_rows = _least_squares_separate(
-                    img, table, run_confounds, model_kwargs
-                )
+            estimate = _least_squares_all if method == "lsa" else _least_squares_separate
+            try:
+                run_betas, run_rows = estimate(img, table, run_confounds, model_kwargs)
+            except ValueError as error:
+                raise ValueError(f"GLM of run {run} failed: {error}") from error
             betas += run_betas
             rows += [{**row, "run": run} for row in run_rows]
             logger.info("Run %d: %d patterns.", run, len(run_rows))
     return image.concat_imgs(betas), pd.DataFrame(rows)
+
+
+def header_repetition_time(img):
+    """Repetition time in seconds from a 4D image's header, or None when it has none."""
+    zooms = img.header.get_zooms()
+    if len(zooms) < 4 or not zooms[3] > 0:
+        return None
+    _, time_unit = img.header.get_xyzt_units()
+    return float(zooms[3]) / {"msec": 1000.0, "usec": 1e6}.get(time_unit, 1.0)
+
+
+def repetition_time(runs, t_r=None):
+    """The TR of the runs: ``t_r`` checked against the headers, or read from them.
+
+    Parameters
+    ----------
+    runs : list of 4D Nifti1Image
+    t_r : float, optional
+
+    Returns
+    -------
+    float
+    """
+    found = [header_repetition_time(img) for img in runs]
+    if t_r is not None:
+        t_r = check_positive_float("t_r", t_r)
+        for run, value in enumerate(found):
+            if value is not None and abs(value - t_r) > 0.01 * t_r:
+                warn(
+                    f"t_r={t_r} s, but the header of run {run} says {value:g} s; the given "
+                    "t_r is used. Check which one is right: a wrong TR shifts every regressor."
+                )
+        return t_r
+    if any(value is None for value in found):
+        missing = [run for run, value in enumerate(found) if value is None]
+        raise ValueError(
+            f"t_r was not given and the header of run(s) {missing} carries no repetition "
+            "time; pass t_r (--t-r) in seconds."
+        )
+    if max(found) - min(found) > 0.01 * max(found):
+        raise ValueError(
+            f"The runs' headers give different repetition times {found}; pass t_r (--t-r) "
+            "if they are really the same, or model the runs separately."
+        )
+    return found[0]
+
+
+def common_epi_mask(runs):
+    """One EPI mask computed from every run together (nilearn), for all runs.
+
+    Morphological opening removes small clusters; on coarse images (a few
+    voxels across) it erases the brain, so it is dropped when it would leave
+    no voxel.
+    """
+    from nilearn.masking import compute_multi_epi_mask
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Computed an empty mask")
+        for opening in (2, 0):
+            mask = compute_multi_epi_mask(runs, opening=opening)
+            if np.asarray(mask.dataobj).any():
+                return mask
+    raise ValueError(
+        "No voxel passed nilearn's EPI mask heuristic on these runs; give a brain mask "
+        "(mask_img, --mask) in the space of the runs."
+    )
 
 
 def _least_squares_all(img, table, confounds, model_kwargs):
@@ -148,3 +227,45 @@ def _least_squares_separate(img, table, confounds, model_kwargs):
         betas.append(model.compute_contrast(_TARGET, output_type="effect_size"))
         rows.append({"trial_type": str(event["trial_type"]), "onset": event["onset"]})
     return betas, rows
+
+
+def save_patterns(
+    out_dir, patterns, stimuli, *, bold_imgs=None, mask_img=None, parameters=None, overwrite=False
+):
+    """Write patterns.nii.gz, stimuli.tsv, summary.json and, when given, the mask and background.
+
+    Parameters
+    ----------
+    out_dir : str, Path or ResultFolder
+    patterns : Nifti1Image
+        4D, from :func:`estimate_patterns`.
+    stimuli : DataFrame
+        One row per volume of ``patterns``.
+    bold_imgs : list of images, optional
+        The runs; the mean of the first is written as mean_bold.nii.gz, the
+        background of later figures.
+    mask_img : image, optional
+        The voxels modelled, written as mask.nii.gz (default: the voxels
+        whose patterns are finite and not all zero).
+    parameters : dict, optional
+        Extra entries for summary.json.
+    overwrite : bool
+
+    Returns
+    -------
+    Path
+    """
+    with open_result_folder(out_dir, "patterns", overwrite=overwrite) as folder:
+        folder.write_map("patterns", patterns)
+        folder.write_table("stimuli", stimuli)
+        if bold_imgs:
+            first = bold_imgs[0] if isinstance(bold_imgs, (list, tuple)) else bold_imgs
+            folder.write_map("mean_bold", image.mean_img(first, copy_header=True))
+        mask = data_mask(patterns) if mask_img is None else image.load_img(mask_img)
+        folder.write_map("mask", mask)
+        folder.update_summary(
+            n_patterns=int(patterns.shape[3]),
+            trial_types=sorted(stimuli["trial_type"].astype(str).unique()),
+            **(parameters or {}),
+        )
+    return folder.path

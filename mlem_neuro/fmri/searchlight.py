@@ -1,22 +1,23 @@
-"""MLEM searchlight and ROI analyses on fMRI patterns: maps and tables in the input space."""
+"""MLEM in a sphere around every voxel: score, importance and weight maps in the input space."""
 
 import dataclasses
-import json
-from pathlib import Path
+import time
 
 import nibabel as nib
 import numpy as np
 import pandas as pd
 from nilearn import masking
 
-from ..core import UnitResults, fit_units
-from ..units import label_units, searchlight_spheres
-from .images import load_atlas, load_mask, load_patterns
+from ..core import FitOptions, UnitResults, fit_units, recorded_warnings, warn
+from ..outputs import fit_parameters, open_result_folder
+from ..units import searchlight_spheres
+from .images import load_background, load_mask, load_patterns
 
-__all__ = ["SearchlightResult", "searchlight", "roi_analysis"]
+__all__ = ["SearchlightResult", "searchlight", "check_features"]
 
 
-def _check_features(features, n_volumes):
+def check_features(features, n_volumes):
+    """A feature table with one row per volume, re-indexed from 0."""
     if not isinstance(features, pd.DataFrame):
         raise TypeError(
             f"features must be a DataFrame with one row per volume, got {type(features).__name__}."
@@ -29,8 +30,23 @@ def _check_features(features, n_volumes):
     return features.reset_index(drop=True)
 
 
-def _safe_name(term):
-    return term.replace(":", "_x_").replace("/", "-").replace(" ", "_")
+def _warn_if_spheres_cover_the_mask(membership, radius):
+    n_voxels = membership.shape[1]
+    smallest = int(np.asarray(membership.sum(axis=1)).min())
+    if n_voxels > 1 and smallest == n_voxels:
+        warn(
+            f"radius={radius:g} mm: every sphere holds the whole mask ({n_voxels} voxels), so "
+            "every sphere is the same unit and the maps are constant. Use a radius of a few "
+            "voxels."
+        )
+
+
+def unit_values_img(values, mask_img):
+    """A 3D image holding one value per mask voxel, NaN outside the mask."""
+    img = masking.unmask(np.asarray(values, dtype=np.float32), mask_img)
+    data = np.asarray(img.dataobj).copy()
+    data[np.asarray(mask_img.dataobj) == 0] = np.nan
+    return nib.Nifti1Image(data, mask_img.affine)
 
 
 @dataclasses.dataclass
@@ -53,6 +69,11 @@ class SearchlightResult:
     results : UnitResults
         The per-sphere arrays, in mask-voxel order.
     radius : float
+        Sphere radius in mm.
+    parameters : dict
+        How the analysis was run (for summary.json).
+    bg_img : Nifti1Image or None
+        Anatomical (or mean functional) image for figures.
     """
 
     score_img: nib.Nifti1Image
@@ -61,44 +82,93 @@ class SearchlightResult:
     mask_img: nib.Nifti1Image
     results: UnitResults
     radius: float
+    parameters: dict = dataclasses.field(default_factory=dict)
+    bg_img: nib.Nifti1Image | None = None
 
-    def save(self, out_dir, parameters=None):
-        """Write score.nii.gz, importance_<term>.nii.gz, weight_<term>.nii.gz, summary.json.
+    @classmethod
+    def from_stored(cls, stored):
+        """The result of a searchlight folder read by :func:`mlem_neuro.outputs.read_result`."""
+        results = stored.unit_results()
 
-        Interaction terms "a:b" are written as ``a_x_b``.
+        def maps(prefix):
+            return {term: stored.map(f"{prefix}_{term}") for term in results.term_names}
+
+        return cls(
+            score_img=stored.map("score"),
+            importance_imgs=maps("importance"),
+            weight_imgs=maps("weight"),
+            mask_img=stored.map("mask"),
+            results=results,
+            radius=stored.summary["radius_mm"],
+            parameters=stored.summary,
+            bg_img=stored.map("background") if stored.has("background.nii.gz") else None,
+        )
+
+    def sphere_centres(self):
+        """World coordinates (mm) of each sphere's centre: array of shape (n_spheres, 3)."""
+        voxels = np.argwhere(np.asarray(self.mask_img.dataobj) > 0)
+        return nib.affines.apply_affine(self.mask_img.affine, voxels)
+
+    def save(self, out_dir, parameters=None, *, overwrite=False):
+        """Write the maps, units.npz, searchlight.png and summary.json.
+
+        Files: score.nii.gz, importance_<term>.nii.gz, weight_<term>.nii.gz
+        (interaction terms "a:b" written ``a_x_b``), mask.nii.gz and, when
+        given, background.nii.gz.
 
         Parameters
         ----------
-        out_dir : str or Path
+        out_dir : str, Path or ResultFolder
+            The folder is written whole at the end (see
+            :class:`mlem_neuro.outputs.ResultFolder`).
         parameters : dict, optional
-            Extra entries for summary.json (command-line arguments...).
+            Extra entries for summary.json.
+        overwrite : bool
+            Replace a non-empty ``out_dir``.
 
         Returns
         -------
         Path
             The output folder.
         """
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        self.score_img.to_filename(out_dir / "score.nii.gz")
-        for term, img in self.importance_imgs.items():
-            img.to_filename(out_dir / f"importance_{_safe_name(term)}.nii.gz")
-        for term, img in self.weight_imgs.items():
-            img.to_filename(out_dir / f"weight_{_safe_name(term)}.nii.gz")
-        summary = {
-            "radius_mm": self.radius,
-            "n_spheres": int(len(self.results.scores)),
-            "features": self.results.feature_names,
-            "terms": self.results.term_names,
-            "max_score": float(np.nanmax(self.results.scores)),
-            "fit_info": self.results.info,
-            **(parameters or {}),
-        }
-        (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-        return out_dir
+        from .plotting import plot_searchlight
+
+        with open_result_folder(out_dir, "searchlight", overwrite=overwrite) as folder:
+            folder.write_map("score", self.score_img)
+            for prefix, imgs in (
+                ("importance", self.importance_imgs),
+                ("weight", self.weight_imgs),
+            ):
+                for term, img in imgs.items():
+                    folder.write_map(f"{prefix}_{term}", img)
+            folder.write_map("mask", self.mask_img)
+            if self.bg_img is not None:
+                folder.write_map("background", self.bg_img)
+            folder.write_units(self.results)
+            folder.write_figure("searchlight", plot_searchlight(self))
+            folder.update_summary(
+                radius_mm=self.radius,
+                n_spheres=int(len(self.results.scores)),
+                max_score=float(np.nanmax(self.results.scores)),
+                **self.parameters,
+                **(parameters or {}),
+            )
+        return folder.path
 
 
-def searchlight(patterns, features, mask_img=None, radius=6.0, **fit_kwargs):
+def searchlight(
+    patterns,
+    features,
+    mask_img=None,
+    radius=6.0,
+    *,
+    options=None,
+    cv=None,
+    groups=None,
+    bg_img=None,
+    checkpoint=None,
+    **settings,
+):
     """MLEM in a sphere around every voxel of a mask, all spheres fitted at once.
 
     Parameters
@@ -113,75 +183,59 @@ def searchlight(patterns, features, mask_img=None, radius=6.0, **fit_kwargs):
         patterns are finite and not all zero.
     radius : float
         Sphere radius in mm.
-    **fit_kwargs
-        Passed to :func:`mlem_neuro.fit_units`: interactions, distance, cv,
-        groups (``cv`` with ``groups`` set to the runs gives scores that never
-        mix runs within a pair), device, random_state, n_repeats,
-        units_per_chunk, verbose...
+    options : FitOptions, optional
+        Fit settings (see :class:`mlem_neuro.FitOptions`).
+    cv : None, int, splitter or iterable of (train, test)
+        Cross-validation over stimuli, as in :func:`mlem_neuro.fit_units`;
+        with ``groups`` set to the runs, scores never mix runs within a pair.
+    groups : array of shape (n_volumes,), optional
+        Run or session of each volume.
+    bg_img : 3D image, optional
+        Background for figures (an anatomical or mean functional image in
+        the space of the patterns).
+    checkpoint : str or Path, optional
+        Folder for finished chunks of spheres: an interrupted searchlight
+        run again with the same inputs resumes there (see
+        :func:`mlem_neuro.fit_units`).
+    **settings
+        Fields of :class:`mlem_neuro.FitOptions` replacing those of
+        ``options`` (``random_state=0``...).
 
     Returns
     -------
     SearchlightResult
     """
-    patterns_img = load_patterns(patterns)
-    features = _check_features(features, patterns_img.shape[3])
-    mask = load_mask(mask_img, patterns_img)
-    membership = searchlight_spheres(np.asarray(mask.dataobj).astype(bool), mask.affine, radius)
-    Y = masking.apply_mask(patterns_img, mask)
-    results = fit_units(features, Y, membership, **fit_kwargs)
+    started = time.perf_counter()
+    options = FitOptions.resolve(options, **settings)
+    with recorded_warnings() as messages:
+        patterns_img = load_patterns(patterns)
+        features = check_features(features, patterns_img.shape[3])
+        mask = load_mask(mask_img, patterns_img)
+        inside = np.asarray(mask.dataobj).astype(bool)
+        membership = searchlight_spheres(inside, mask.affine, radius)
+        _warn_if_spheres_cover_the_mask(membership, radius)
+        Y = masking.apply_mask(patterns_img, mask)
+        results = fit_units(
+            features,
+            Y,
+            membership,
+            options=options,
+            cv=cv,
+            groups=groups,
+            checkpoint=checkpoint,
+        )
     weights = results.term_weights()
-
-    def to_img(values):
-        img = masking.unmask(values.astype(np.float32), mask)
-        data = np.asarray(img.dataobj).copy()
-        data[np.asarray(mask.dataobj) == 0] = np.nan
-        return nib.Nifti1Image(data, mask.affine)
-
+    parameters = fit_parameters(options, cv, groups, len(features), started)
+    parameters["warnings"] = messages
     return SearchlightResult(
-        score_img=to_img(results.scores),
+        score_img=unit_values_img(results.scores, mask),
         importance_imgs={
-            term: to_img(results.importances[term].to_numpy()) for term in results.term_names
+            term: unit_values_img(results.importances[term], mask) for term in results.term_names
         },
-        weight_imgs={term: to_img(weights[term].to_numpy()) for term in results.term_names},
+        weight_imgs={term: unit_values_img(weights[term], mask) for term in results.term_names},
         mask_img=mask,
         results=results,
         radius=float(radius),
+        parameters=parameters,
+        bg_img=None if bg_img is None else load_background(bg_img, patterns_img),
     )
-
-
-def roi_analysis(patterns, features, atlas_img, mask_img=None, **fit_kwargs):
-    """MLEM in every region of a label image, all regions fitted at once.
-
-    Parameters
-    ----------
-    patterns : 4D image or list of 3D images
-    features : DataFrame of shape (n_volumes, n_features)
-    atlas_img : 3D label image
-        Integer labels, 0 for background; a binary mask gives one region.
-    mask_img : 3D image or None
-        Restricts the regions to these voxels; None uses the atlas alone.
-    **fit_kwargs
-        As in :func:`searchlight`.
-
-    Returns
-    -------
-    DataFrame
-        One row per label: label, n_voxels, score, importance_<term>...,
-        weight_<term>...
-    """
-    patterns_img = load_patterns(patterns)
-    features = _check_features(features, patterns_img.shape[3])
-    atlas = load_atlas(atlas_img, patterns_img)
-    labels = np.asarray(atlas.dataobj)
-    within = labels != 0
-    if mask_img is not None:
-        within &= np.asarray(load_mask(mask_img, patterns_img).dataobj).astype(bool)
-    region_mask = nib.Nifti1Image(within.astype(np.uint8), atlas.affine)
-    names, units = label_units(labels[within])
-    Y = masking.apply_mask(patterns_img, region_mask)
-    results = fit_units(features, Y, units, **fit_kwargs)
-    table = results.to_dataframe()
-    table = pd.concat([table, results.term_weights().add_prefix("weight_")], axis=1)
-    table.insert(0, "n_voxels", [len(unit) for unit in units])
-    table.insert(0, "label", names)
-    return table

@@ -7,7 +7,7 @@ folders only.
 
 from .compare import best_matches, compare_metrics, rsa_similarity
 from .hidden import POOLINGS, hidden_states, load_local_model
-from .profile import layer_profile, layer_units
+from .profile import LayerProfileResult, layer_profile, layer_units
 from .stimuli import relative_clause_sentences
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "POOLINGS",
     "relative_clause_sentences",
     "layer_profile",
+    "LayerProfileResult",
     "layer_units",
     "compare_metrics",
     "best_matches",

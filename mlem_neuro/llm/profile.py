@@ -1,10 +1,14 @@
 """Layer profiles: MLEM on every layer of a network, fitted in one batched call."""
 
+import dataclasses
+import time
+
 import numpy as np
 
-from ..core import fit_units
+from ..core import FitOptions, UnitResults, fit_units, recorded_warnings
+from ..outputs import fit_parameters, open_result_folder
 
-__all__ = ["layer_profile", "layer_units"]
+__all__ = ["LayerProfileResult", "layer_profile", "layer_units"]
 
 
 def layer_units(hidden_states):
@@ -37,8 +41,90 @@ def layer_units(hidden_states):
     return Y, [np.arange(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
 
 
+@dataclasses.dataclass
+class LayerProfileResult:
+    """What MLEM found in every layer of a network.
+
+    Attributes
+    ----------
+    layers : array of shape (n_layers,)
+        Label of each layer (0 is the embeddings for :func:`hidden_states`).
+    results : UnitResults
+        Per-layer arrays (metrics, fold scores...), for example for
+        :func:`mlem_neuro.llm.compare_metrics`.
+    parameters : dict
+        How the profile was made (for summary.json).
+    """
+
+    layers: np.ndarray
+    results: UnitResults
+    parameters: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_stored(cls, stored):
+        """The result of a layers result folder (see :func:`mlem_neuro.outputs.read_result`)."""
+        return cls(
+            layers=stored.table("layers")["layer"].to_numpy(),
+            results=stored.unit_results(),
+            parameters=stored.summary,
+        )
+
+    def to_dataframe(self):
+        """One row per layer: ``layer``, ``score``, ``importance_<term>``.
+
+        Returns
+        -------
+        DataFrame
+        """
+        table = self.results.to_dataframe()
+        table.insert(0, "layer", self.layers)
+        return table
+
+    def plot(self, path=None, title=None):
+        """Score and importances across layers (see :func:`plot_layer_profile`)."""
+        from .plotting import plot_layer_profile
+
+        cross_validated = self.results.fold_scores is not None
+        return plot_layer_profile(self.to_dataframe(), path, title, cross_validated)
+
+    def save(self, out_dir, *, overwrite=False, title=None):
+        """Write layers.tsv, units.npz, layers.png and summary.json.
+
+        Parameters
+        ----------
+        out_dir : str, Path or ResultFolder
+        overwrite : bool
+        title : str, optional
+            Title of the figure (the model's name).
+
+        Returns
+        -------
+        Path
+        """
+        with open_result_folder(out_dir, "layers", overwrite=overwrite) as folder:
+            table = self.to_dataframe()
+            folder.write_table("layers", table)
+            folder.write_units(self.results)
+            folder.write_figure("layers", self.plot(title=title))
+            best = table.loc[table["score"].idxmax(), "layer"]
+            folder.update_summary(
+                **self.parameters,
+                n_layers=len(self.layers),
+                best_layer=best.item() if hasattr(best, "item") else best,
+            )
+        return folder.path
+
+
 def layer_profile(
-    features, hidden_states, *, layers=None, cv=5, return_results=False, **fit_kwargs
+    features,
+    hidden_states,
+    *,
+    layers=None,
+    cv=5,
+    groups=None,
+    options=None,
+    checkpoint=None,
+    **settings,
 ):
     """Which features each layer's geometry encodes, every layer in one batched fit.
 
@@ -54,18 +140,22 @@ def layer_profile(
     cv : int, splitter or None
         Cross-validation over sentences (5 folds by default): scores are
         Spearman correlations on held-out sentences' pairs.
-    return_results : bool
-        Also return the :class:`mlem_neuro.UnitResults` (metrics, fold
-        scores), e.g. for :func:`mlem_neuro.llm.compare_metrics`.
-    **fit_kwargs
-        Passed to :func:`mlem_neuro.fit_units` (interactions, distance,
-        groups, device, random_state...).
+    groups : array of shape (n_sentences,), optional
+        Group of each sentence (an item or a template), kept within folds.
+    options : FitOptions, optional
+        Fit settings (see :class:`mlem_neuro.FitOptions`).
+    checkpoint : str or Path, optional
+        Folder for finished chunks: an interrupted profile resumes there.
+    **settings
+        Fields of :class:`mlem_neuro.FitOptions` replacing those of
+        ``options``.
 
     Returns
     -------
-    DataFrame with columns ``layer``, ``score``, ``importance_<term>``
-        One row per layer. With ``return_results``, a tuple (table, results).
+    LayerProfileResult
     """
+    started = time.perf_counter()
+    options = FitOptions.resolve(options, **settings)
     Y, units = layer_units(hidden_states)
     if len(features) != Y.shape[0]:
         raise ValueError(
@@ -75,7 +165,11 @@ def layer_profile(
     labels = np.arange(len(units)) if layers is None else np.asarray(layers)
     if len(labels) != len(units):
         raise ValueError(f"layers has {len(labels)} labels for {len(units)} layers.")
-    results = fit_units(features, Y, units, cv=cv, **fit_kwargs)
-    table = results.to_dataframe()
-    table.insert(0, "layer", labels)
-    return (table, results) if return_results else table
+    with recorded_warnings() as messages:
+        results = fit_units(
+            features, Y, units, options=options, cv=cv, groups=groups, checkpoint=checkpoint
+        )
+    parameters = fit_parameters(options, cv, groups, len(features), started)
+    parameters["warnings"] = messages
+    parameters["layer_widths"] = [len(unit) for unit in units]
+    return LayerProfileResult(layers=labels, results=results, parameters=parameters)

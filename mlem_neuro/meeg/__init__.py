@@ -7,6 +7,15 @@ one batched call of the core.
 """
 
 from .epochs import epochs_features, epochs_patterns, read_epochs
+from .sensors import sensor_adjacency, sensor_neighbourhoods
 from .timecourse import TimecourseResult, timecourse
 
-__all__ = ["timecourse", "TimecourseResult", "read_epochs", "epochs_features", "epochs_patterns"]
+__all__ = [
+    "timecourse",
+    "TimecourseResult",
+    "read_epochs",
+    "epochs_features",
+    "epochs_patterns",
+    "sensor_neighbourhoods",
+    "sensor_adjacency",
+]

@@ -1,15 +1,15 @@
 """Time-resolved and spatio-temporal MLEM on M/EEG epochs."""
 
 import dataclasses
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
-from ..core import UnitResults, fit_units
-from ..units import channel_time_units, sensor_neighbourhoods, time_windows
+from ..core import FitOptions, UnitResults, fit_units, recorded_warnings
+from ..outputs import fit_parameters, open_result_folder
+from ..units import channel_time_units, time_windows
 from .epochs import epochs_features, epochs_patterns, read_epochs
+from .sensors import sensor_neighbourhoods
 
 __all__ = ["TimecourseResult", "timecourse"]
 
@@ -102,39 +102,57 @@ class TimecourseResult:
             maps[name] = evoked.shift_time(self.times[0], relative=False)
         return maps
 
-    def save(self, out_dir):
-        """Write timecourse.tsv, generalization.npy (if computed), summary.json, timecourse.png.
+    @classmethod
+    def from_stored(cls, stored):
+        """The result of a timecourse result folder (see :func:`mlem_neuro.outputs.read_result`)."""
+        results = stored.unit_results()
+        if stored.has("generalization.npy"):
+            results.generalization = stored.array("generalization")
+        spatial = stored.has("sensors-info.fif")
+        return cls(
+            times=np.asarray(stored.summary["times"], dtype=float),
+            results=results,
+            info=stored.info("sensors") if spatial else None,
+            spatial=spatial,
+            parameters=stored.summary,
+        )
 
-        Spatio-temporal results also get sensors-info.fif (the channels' info,
-        for group tests that need their adjacency).
+    def save(self, out_dir, *, overwrite=False):
+        """Write timecourse.tsv, units.npz, timecourse.png and summary.json.
+
+        Also generalization.npy when computed, and sensors-info.fif for
+        spatio-temporal results (the channels' info, for group tests that
+        need their adjacency).
+
+        Parameters
+        ----------
+        out_dir : str, Path or ResultFolder
+        overwrite : bool
 
         Returns
         -------
         Path
         """
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        table = self.to_dataframe()
-        table.to_csv(out_dir / "timecourse.tsv", sep="\t", index=False, float_format="%.6g")
-        if self.generalization is not None:
-            np.save(out_dir / "generalization.npy", self.generalization)
-        if self.spatial:
-            import mne
-
-            mne.io.write_info(out_dir / "sensors-info.fif", self.info, overwrite=True)
-        summary = dict(self.parameters)
-        peak = int(np.nanargmax(self.results.scores))
-        summary["peak"] = {
-            "time_s": float(table["time"].iloc[peak]),
-            "score": float(self.results.scores[peak]),
-            **({"channel": str(table["channel"].iloc[peak])} if self.spatial else {}),
-        }
-        summary["fit_info"] = {
-            key: value for key, value in self.results.info.items() if key != "seconds"
-        }
-        (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-        self.plot(out_dir / "timecourse.png")
-        return out_dir
+        with open_result_folder(out_dir, "timecourse", overwrite=overwrite) as folder:
+            table = self.to_dataframe()
+            folder.write_table("timecourse", table)
+            folder.write_units(self.results)
+            if self.generalization is not None:
+                folder.write_array("generalization", self.generalization)
+            if self.spatial:
+                folder.write_info("sensors", self.info)
+            folder.write_figure("timecourse", self.plot())
+            peak = int(np.nanargmax(self.results.scores))
+            folder.update_summary(
+                **self.parameters,
+                times=self.times,
+                peak={
+                    "time_s": float(table["time"].iloc[peak]),
+                    "score": float(self.results.scores[peak]),
+                    **({"channel": str(table["channel"].iloc[peak])} if self.spatial else {}),
+                },
+            )
+        return folder.path
 
     def plot(self, path=None):
         """Score and importances over time (mean over sensors when spatial), and generalisation.
@@ -148,45 +166,9 @@ class TimecourseResult:
         -------
         matplotlib Figure (None when saved)
         """
-        import matplotlib.pyplot as plt
+        from .plotting import plot_timecourse
 
-        table = self.to_dataframe()
-        if self.spatial:
-            table = table.drop(columns="channel").groupby("time", sort=True).mean().reset_index()
-        panels = 3 if self.generalization is not None else 2
-        figure, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.6), constrained_layout=True)
-        axes[0].plot(table["time"], table["score"], color="black")
-        axes[0].set_ylabel("held-out Spearman" if self.parameters.get("cv") else "Spearman")
-        axes[0].set_title("score" + (" (mean over sensors)" if self.spatial else ""))
-        for column in table.columns:
-            if column.startswith("importance_"):
-                axes[1].plot(table["time"], table[column], label=column.removeprefix("importance_"))
-        axes[1].set_title("permutation importance")
-        axes[1].legend(fontsize="small")
-        for axis in axes[:2]:
-            axis.set_xlabel("time (s)")
-            axis.axhline(0, color="grey", linewidth=0.5)
-            axis.axvline(0, color="grey", linewidth=0.5, linestyle=":")
-        if self.generalization is not None:
-            extent = [self.times[0], self.times[-1], self.times[0], self.times[-1]]
-            limit = np.nanmax(np.abs(self.generalization))
-            image = axes[2].imshow(
-                self.generalization,
-                origin="lower",
-                extent=extent,
-                cmap="RdBu_r",
-                vmin=-limit,
-                vmax=limit,
-            )
-            axes[2].set_xlabel("scored at (s)")
-            axes[2].set_ylabel("learned at (s)")
-            axes[2].set_title("temporal generalisation")
-            figure.colorbar(image, ax=axes[2], shrink=0.8)
-        if path is None:
-            return figure
-        figure.savefig(path, dpi=120)
-        plt.close(figure)
-        return None
+        return plot_timecourse(self, path)
 
 
 def timecourse(
@@ -199,14 +181,12 @@ def timecourse(
     window=None,
     step=None,
     spatial=None,
-    interactions=False,
     cv=5,
     groups=None,
     generalize=False,
-    device="cpu",
-    random_state=None,
-    verbose=False,
-    **fit_kwargs,
+    options=None,
+    checkpoint=None,
+    **settings,
 ):
     """When (and where on the scalp) the geometry of sensor patterns encodes each feature.
 
@@ -231,7 +211,6 @@ def timecourse(
         None: every picked channel in each unit. "adjacency": one unit per
         channel neighbourhood (MNE channel adjacency) per window. A float:
         neighbourhoods of that radius in metres.
-    interactions : bool
     cv : int, splitter or None
         Cross-validation over epochs (5 folds by default; GroupKFold when
         ``groups`` is given).
@@ -240,69 +219,52 @@ def timecourse(
         so that folds never split one.
     generalize : bool
         Also compute the temporal-generalisation matrix (time-resolved only).
-    device : str
-    random_state : int or None
-    verbose : bool
-    **fit_kwargs
-        Passed to :func:`mlem_neuro.fit_units` (distance, n_repeats, ...).
+    options : FitOptions, optional
+        Fit settings (see :class:`mlem_neuro.FitOptions`).
+    checkpoint : str or Path, optional
+        Folder for finished chunks of units: an interrupted run resumes
+        there (see :func:`mlem_neuro.fit_units`).
+    **settings
+        Fields of :class:`mlem_neuro.FitOptions` replacing those of
+        ``options`` (``random_state=0``, ``interactions=True``...).
 
     Returns
     -------
     TimecourseResult
     """
     started = time.perf_counter()
-    epochs = read_epochs(epochs)
-    table = epochs_features(epochs, features, tag_names)
-    groups = _groups(epochs, groups)
-    conditions = table.astype(str).agg("/".join, axis=1).to_numpy()
-    data, info = epochs_patterns(epochs, picks, noise_normalization, conditions)
-    n_epochs, n_channels, n_times = data.shape
-    samples, centres = time_windows(epochs.times, window, step)
-    if spatial is None:
-        channel_groups = [np.arange(n_channels)]
-    else:
-        if generalize:
-            raise ValueError(
-                "generalize=True needs a time-resolved analysis (spatial=None): a "
-                "spatio-temporal generalisation matrix would have (n_channels x n_windows)^2 "
-                "entries."
-            )
-        if spatial == "adjacency":
-            channel_groups = sensor_neighbourhoods(info)
-        elif isinstance(spatial, str):
-            raise ValueError(
-                f"spatial must be None, 'adjacency' or a radius in metres, got {spatial!r}."
-            )
-        else:
-            channel_groups = sensor_neighbourhoods(info, radius=spatial)
-    units = channel_time_units(n_times, channel_groups, samples)
-    results = fit_units(
-        table,
-        data.reshape(n_epochs, n_channels * n_times),
-        units,
-        interactions=interactions,
-        cv=cv,
-        groups=groups,
-        generalize=generalize,
-        device=device,
-        random_state=random_state,
-        verbose=verbose,
-        **fit_kwargs,
-    )
+    options = FitOptions.resolve(options, **settings)
+    with recorded_warnings() as messages:
+        epochs = read_epochs(epochs)
+        table = epochs_features(epochs, features, tag_names)
+        groups = _groups(epochs, groups)
+        conditions = table.astype(str).agg("/".join, axis=1).to_numpy()
+        data, info = epochs_patterns(epochs, picks, noise_normalization, conditions)
+        n_epochs, n_channels, n_times = data.shape
+        samples, centres = time_windows(epochs.times, window, step)
+        channel_groups = _channel_groups(info, spatial, generalize)
+        units = channel_time_units(n_times, channel_groups, samples)
+        results = fit_units(
+            table,
+            data.reshape(n_epochs, n_channels * n_times),
+            units,
+            options=options,
+            cv=cv,
+            groups=groups,
+            generalize=generalize,
+            checkpoint=checkpoint,
+        )
     parameters = {
         "n_epochs": n_epochs,
         "n_channels": n_channels,
         "channel_types": sorted(set(info.get_channel_types())),
-        "features": list(table.columns),
-        "interactions": bool(interactions),
         "noise_normalization": noise_normalization,
         "window_s": window,
         "step_s": step,
         "n_windows": len(samples),
         "spatial": spatial,
-        "cv": str(cv) if cv is not None else None,
-        "grouped_cv": groups is not None,
-        "seconds": round(time.perf_counter() - started, 2),
+        **fit_parameters(options, cv, groups, n_epochs, started),
+        "warnings": messages,
     }
     return TimecourseResult(
         times=centres,
@@ -311,6 +273,25 @@ def timecourse(
         spatial=spatial is not None,
         parameters=parameters,
     )
+
+
+def _channel_groups(info, spatial, generalize):
+    """The channels of each spatial unit: all of them, or one neighbourhood per channel."""
+    if spatial is None:
+        return [np.arange(len(info["ch_names"]))]
+    if generalize:
+        raise ValueError(
+            "generalize=True needs a time-resolved analysis (spatial=None): a "
+            "spatio-temporal generalisation matrix would have (n_channels x n_windows)^2 "
+            "entries."
+        )
+    if spatial == "adjacency":
+        return sensor_neighbourhoods(info)
+    if isinstance(spatial, str):
+        raise ValueError(
+            f"spatial must be None, 'adjacency' or a radius in metres, got {spatial!r}."
+        )
+    return sensor_neighbourhoods(info, radius=spatial)
 
 
 def _groups(epochs, groups):

@@ -6,7 +6,8 @@
 - :func:`noise_ceiling`: split-half reliability of each unit's geometry.
 - :func:`group_map_test`, :func:`group_timecourse_test`,
   :func:`group_layer_test`: one-sample tests across subjects with nilearn's
-  and MNE's permutation machinery.
+  and MNE's permutation machinery; :func:`group_test` runs the right one on
+  subjects' result folders.
 """
 
 from .ceiling import noise_ceiling
@@ -17,6 +18,7 @@ from .group import (
     group_map_test,
     group_timecourse_test,
 )
+from .group_folders import GroupTest, group_test, read_group_measure
 from .permutation import PermutationTestResult, permutation_pvalues, permutation_test
 
 __all__ = [
@@ -29,4 +31,7 @@ __all__ = [
     "group_layer_test",
     "GroupMapResult",
     "GroupTimecourseResult",
+    "group_test",
+    "GroupTest",
+    "read_group_measure",
 ]

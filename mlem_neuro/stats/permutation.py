@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control
 
-from ..core import UnitResults, check_positive_int, count_stimuli, fit_units, permutation_orders
+from ..core import (
+    FitOptions,
+    UnitResults,
+    check_positive_int,
+    count_stimuli,
+    fit_units,
+    permutation_orders,
+)
 
 __all__ = ["PermutationTestResult", "permutation_test", "permutation_pvalues"]
 
@@ -106,8 +113,9 @@ def permutation_test(
     cv=5,
     permute_within_groups=True,
     n_repeats=1,
-    random_state=None,
-    **fit_kwargs,
+    options=None,
+    checkpoint=None,
+    **settings,
 ):
     """Test every unit's MLEM score (and importances) against permuted stimuli.
 
@@ -137,38 +145,43 @@ def permutation_test(
     n_repeats : int
         Shuffles per term for the importances of the real and every permuted
         fit (0: no importance test). One is enough for a null distribution;
-        it is the most expensive part of each permuted fit.
-    random_state : int or None
-        Seeds the permutations and the fits.
-    **fit_kwargs
-        Passed to :func:`mlem_neuro.fit_units` (interactions, distance,
-        max_steps, device...). Settings apply to the real and permuted fits
-        alike, which is what keeps the test exact: for speed on large
-        problems, ``max_steps=1`` tests the closed-form start (diagonal,
-        categorical designs) with the same validity.
+        it is the most expensive part of each permuted fit. It replaces the
+        ``n_repeats`` of ``options``.
+    options : FitOptions, optional
+        Fit settings (interactions, distance, max_steps, device...); its
+        ``random_state`` seeds the permutations and the fits. Settings apply
+        to the real and permuted fits alike, which is what keeps the test
+        exact: for speed on large problems, ``max_steps=1`` tests the
+        closed-form start (diagonal, categorical designs) with the same
+        validity.
+    checkpoint : str or Path, optional
+        Folder for finished chunks: an interrupted test resumes there.
+    **settings
+        Fields of :class:`mlem_neuro.FitOptions` replacing those of
+        ``options`` (``random_state=0``...).
 
     Returns
     -------
     PermutationTestResult
     """
     n_permutations = check_positive_int("n_permutations", n_permutations)
-    n_stimuli = count_stimuli(features, fit_kwargs.get("precomputed_features", False))
+    options = FitOptions.resolve(options, n_repeats=n_repeats, **settings)
+    n_stimuli = count_stimuli(features, options.precomputed_features)
     orders = permutation_orders(
         n_stimuli,
         n_permutations,
         groups if permute_within_groups else None,
-        random_state,
+        options.random_state,
     )
     results = fit_units(
         features,
         Y,
         units,
+        options=options,
         cv=cv,
         groups=groups,
-        n_repeats=n_repeats,
-        random_state=random_state,
         permutations=orders[1:],
-        **fit_kwargs,
+        checkpoint=checkpoint,
     )
     pvalues, pvalues_fwer = permutation_pvalues(results.scores, results.null_scores)
     importance_pvalues = importance_pvalues_fwer = None

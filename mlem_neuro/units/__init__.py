@@ -3,18 +3,20 @@
 A unit is a set of columns of one pattern matrix; builders return them as a
 scipy.sparse membership matrix or a list of column-index arrays, ready for
 :func:`mlem_neuro.fit_units`. Arrays only: the fMRI and M/EEG adapters turn
-images and sensors into the coordinates these functions take.
+images and sensors into the coordinates and adjacencies these functions take.
 """
 
 from .regions import label_units
-from .sensors import sensor_neighbourhoods
+from .sensors import adjacency_neighbourhoods, neighbourhood_adjacency, radius_neighbourhoods
 from .spheres import searchlight_spheres
 from .windows import channel_time_units, time_windows
 
 __all__ = [
     "searchlight_spheres",
     "label_units",
-    "sensor_neighbourhoods",
+    "radius_neighbourhoods",
+    "adjacency_neighbourhoods",
+    "neighbourhood_adjacency",
     "time_windows",
     "channel_time_units",
 ]

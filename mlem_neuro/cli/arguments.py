@@ -1,0 +1,273 @@
+"""Arguments every command shares: fit options (one flag per FitOptions field), folds, outputs."""
+
+import argparse
+import dataclasses
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..core import NEURAL_DISTANCES, FitOptions
+from ..core.features import MISSING_POLICIES
+from ..core.validation import DTYPES
+from ..outputs import ResultFolder
+
+__all__ = [
+    "UsageError",
+    "new_command",
+    "output_folder",
+    "provenance",
+    "add_common_arguments",
+    "add_fit_arguments",
+    "add_output_arguments",
+    "fit_options",
+    "fold_arguments",
+    "read_table",
+    "feature_table",
+    "load_features",
+    "option_flag",
+]
+
+
+class UsageError(ValueError):
+    """A command-line argument is wrong: the message names the option."""
+
+
+# How a FitOptions field is spelt and parsed on the command line, where it differs
+# from "--field-name" with the type of its default.
+_FLAGS = {"random_state": ("--seed", "--random-state")}
+_CLI_DEFAULTS = {"random_state": 0}
+_CHOICES = {"distance": NEURAL_DISTANCES, "dtype": tuple(DTYPES), "missing": MISSING_POLICIES}
+_NOT_FLAGS = {"verbose"}  # --quiet
+
+
+def option_flag(field_name):
+    """The command-line flag of a FitOptions field ("learning_rate" -> "--learning-rate")."""
+    return _FLAGS.get(field_name, (f"--{field_name.replace('_', '-')}",))[0]
+
+
+def _auto_or_int(text):
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer, got {text!r}") from error
+
+
+def _optional_int(text):
+    if text in ("none", "None", "auto"):
+        return None
+    try:
+        return int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from error
+
+
+def _parser_type(field):
+    if field.name in _CHOICES:
+        return str
+    if field.type == int | str:
+        return _auto_or_int
+    if field.type == int | None:
+        return _optional_int
+    return field.type
+
+
+def _parameter_help():
+    """First sentence of each parameter's description in the FitOptions docstring."""
+    section = FitOptions.__doc__.split("Parameters\n    ----------\n", 1)[1]
+    entries = re.split(r"\n    (?=\w+ : )", "\n" + section)
+    helps = {}
+    for entry in entries:
+        if " : " not in entry:
+            continue
+        name, rest = entry.strip().split(" : ", 1)
+        description = " ".join(rest.split("\n", 1)[1].split()) if "\n" in rest else ""
+        helps[name] = description.split(". ")[0].rstrip(".")
+    return helps
+
+
+def new_command(commands, name, run, help, description=None):
+    """Add a command with --quiet and --debug and defaults shown in its help."""
+    parser = commands.add_parser(
+        name,
+        help=help,
+        description=description or help,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_common_arguments(parser)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def output_folder(args, kind):
+    """The command's :class:`ResultFolder`, opened (and checked) before any computation."""
+    return ResultFolder(args.out, kind, overwrite=args.overwrite, label="--out")
+
+
+def provenance(args):
+    """How the command was called, for summary.json."""
+    arguments = {
+        key: value for key, value in vars(args).items() if key not in ("run", "command_line")
+    }
+    return {"command_line": getattr(args, "command_line", None), "arguments": arguments}
+
+
+def add_common_arguments(parser):
+    """--quiet and --debug."""
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or log messages")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of errors")
+
+
+def add_fit_arguments(parser, folds=True):
+    """One flag per :class:`FitOptions` field, plus --cv and --cv-groups.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    folds : bool
+        Also add --cv and --cv-groups.
+    """
+    helps = _parameter_help()
+    group = parser.add_argument_group("fit options (see mlem_neuro.FitOptions)")
+    for field in dataclasses.fields(FitOptions):
+        if field.name in _NOT_FLAGS:
+            continue
+        flags = _FLAGS.get(field.name, (option_flag(field.name),))
+        default = _CLI_DEFAULTS.get(field.name, field.default)
+        if field.type is bool:
+            group.add_argument(*flags, dest=field.name, action="store_true", help=helps[field.name])
+            continue
+        group.add_argument(
+            *flags,
+            dest=field.name,
+            type=_parser_type(field),
+            default=default,
+            choices=_CHOICES.get(field.name),
+            metavar=None if field.name in _CHOICES else field.name.upper().split("_")[-1],
+            help=helps[field.name],
+        )
+    if folds:
+        group.add_argument(
+            "--cv",
+            default="auto",
+            help="folds: 'auto' (the most folds, up to 5, over --cv-groups when given, whose "
+            "test folds can score every term), an integer, or 'none' for in-sample scores",
+        )
+        group.add_argument(
+            "--cv-groups",
+            default=None,
+            metavar="COLUMN",
+            help="column of the features table with the run or session of each stimulus: "
+            "folds keep groups apart",
+        )
+
+
+def add_output_arguments(parser, report=True):
+    """--out, --overwrite and (for results with a report) --no-report."""
+    parser.add_argument("--out", required=True, help="output folder (must be new or empty)")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace a non-empty --out as a whole"
+    )
+    if report:
+        parser.add_argument("--no-report", action="store_true", help="do not write report.html")
+
+
+def fit_options(args):
+    """The :class:`FitOptions` of parsed arguments; errors name the flags."""
+    values = {
+        field: getattr(args, field) for field in FitOptions.field_names() if field not in _NOT_FLAGS
+    }
+    try:
+        return FitOptions(**values, verbose=not args.quiet)
+    except (TypeError, ValueError) as error:
+        message = str(error)
+        for field in FitOptions.field_names():
+            message = message.replace(f"'{field}'", option_flag(field))
+        raise UsageError(message) from None
+
+
+def fold_arguments(args, table=None, source="the features table"):
+    """``cv`` and ``groups`` from --cv and --cv-groups (a column of ``table``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+    table : DataFrame or None
+        Where the --cv-groups column is looked up.
+    source : str
+        What ``table`` is, for error messages.
+
+
+    Returns
+    -------
+    cv : None, "auto" or int
+    groups : array or None
+    """
+    cv = args.cv
+    if cv in ("none", "None"):
+        cv = None
+    elif cv != "auto":
+        try:
+            cv = int(cv)
+        except ValueError:
+            raise UsageError(
+                f"--cv expects 'auto', an integer or 'none', got {args.cv!r}."
+            ) from None
+    groups = None
+    if args.cv_groups is not None:
+        if table is None or args.cv_groups not in table.columns:
+            columns = [] if table is None else list(table.columns)
+            raise UsageError(
+                f"--cv-groups {args.cv_groups!r} is not a column of {source} (columns: {columns})."
+            )
+        groups = table[args.cv_groups].to_numpy()
+    return cv, groups
+
+
+def read_table(path, option):
+    """A CSV or TSV file as a DataFrame, with errors that name the option and the file."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"{option}: {option.lstrip('-')} file not found: {path}")
+    if path.is_dir():
+        raise UsageError(f"{option}: {path} is a folder; expected a CSV or TSV file.")
+    separator = "\t" if path.suffix in (".tsv", ".txt") else ","
+    try:
+        table = pd.read_csv(path, sep=separator)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise UsageError(
+            f"{option}: {path} could not be read as a {'TSV' if separator == chr(9) else 'CSV'} "
+            f"table ({error})."
+        ) from None
+    if table.empty:
+        raise UsageError(f"{option}: {path} has columns but no rows.")
+    return table
+
+
+def feature_table(args, table, exclude=()):
+    """The features: the table without its grouping column (and the ``exclude`` ones)."""
+    dropped = [column for column in (args.cv_groups, *exclude) if column]
+    return table.drop(columns=[column for column in dropped if column in table.columns])
+
+
+def load_features(args, path, option="--features"):
+    """Features from --features: a table, or precomputed distances (.npy).
+
+    Returns
+    -------
+    features : DataFrame or array
+    table : DataFrame or None
+        The table read (for --cv-groups), None for an array.
+    """
+    if args.precomputed_features:
+        if Path(path).suffix != ".npy":
+            raise UsageError(
+                f"{option}: with --precomputed-features, give an .npy array of shape "
+                f"(n_stimuli, n_stimuli, n_features), got {path}."
+            )
+        return np.load(path), None
+    table = read_table(path, option)
+    return feature_table(args, table), table

@@ -1,0 +1,169 @@
+"""fMRI commands: patterns, searchlight, roi."""
+
+from pathlib import Path
+
+import numpy as np
+
+from .arguments import (
+    UsageError,
+    add_fit_arguments,
+    add_output_arguments,
+    fit_options,
+    fold_arguments,
+    load_features,
+    new_command,
+    output_folder,
+    provenance,
+)
+from .reporting import finish
+
+__all__ = ["register"]
+
+
+def _existing(paths, option):
+    for path in paths:
+        if not Path(path).exists():
+            raise UsageError(f"{option}: file not found: {path}")
+    return list(paths)
+
+
+def _patterns(args):
+    from ..fmri import estimate_patterns, save_patterns
+
+    bold = _existing(args.bold, "BOLD")
+    events = _existing(args.events, "--events")
+    confounds = _existing(args.confounds, "--confounds") if args.confounds else None
+    mask = _existing([args.mask], "--mask")[0] if args.mask else None
+    with output_folder(args, "patterns") as folder:
+        patterns, stimuli = estimate_patterns(
+            bold,
+            events,
+            args.t_r,
+            method=args.method,
+            confounds=confounds,
+            mask_img=mask,
+            verbose=not args.quiet,
+        )
+        save_patterns(folder, patterns, stimuli, bold_imgs=bold, parameters=provenance(args))
+    print(f"{len(stimuli)} patterns written to {folder.path}/ (patterns.nii.gz, stimuli.tsv).")
+
+
+def _background(args):
+    """--background, else the mean BOLD image the patterns command wrote beside PATTERNS."""
+    if args.background:
+        return _existing([args.background], "--background")[0]
+    beside = Path(args.patterns).parent / "mean_bold.nii.gz"
+    return beside if beside.exists() else None
+
+
+def _searchlight(args):
+    from ..fmri import searchlight
+
+    options = fit_options(args)
+    _existing([args.patterns], "PATTERNS")
+    features, table = load_features(args, args.features)
+    cv, groups = fold_arguments(args, table)
+    with output_folder(args, "searchlight") as folder:
+        result = searchlight(
+            args.patterns,
+            features,
+            args.mask,
+            args.radius,
+            options=options,
+            cv=cv,
+            groups=groups,
+            bg_img=_background(args),
+            checkpoint=folder.checkpoint_path,
+        )
+        result.save(folder, provenance(args))
+        finish(folder, args)
+    print(
+        f"Searchlight maps written to {folder.path}/ "
+        f"(max score {np.nanmax(result.results.scores):.3f})."
+    )
+
+
+def _roi(args):
+    from ..fmri import roi_analysis
+
+    options = fit_options(args)
+    _existing([args.patterns, args.atlas], "PATTERNS or --atlas")
+    features, table = load_features(args, args.features)
+    cv, groups = fold_arguments(args, table)
+    with output_folder(args, "roi") as folder:
+        result = roi_analysis(
+            args.patterns, features, args.atlas, args.mask, options=options, cv=cv, groups=groups
+        )
+        result.parameters.update(provenance(args))
+        result.save(folder)
+        finish(folder, args)
+    print(f"{len(result.labels)} region(s) written to {folder.path}/roi.tsv.")
+
+
+def register(commands):
+    """Add the patterns, searchlight and roi commands."""
+    patterns = new_command(
+        commands,
+        "patterns",
+        _patterns,
+        help="per-stimulus beta maps from BOLD runs and BIDS events (nilearn GLM)",
+    )
+    patterns.add_argument("bold", nargs="+", metavar="BOLD", help="4D BOLD runs")
+    patterns.add_argument("--events", nargs="+", required=True, help="one events TSV per run")
+    patterns.add_argument(
+        "--t-r",
+        type=float,
+        default=None,
+        help="repetition time in seconds (default: read from the images' headers)",
+    )
+    patterns.add_argument(
+        "--method",
+        default="lsa",
+        choices=["lsa", "lss"],
+        help="least-squares-all (one pattern per trial type and run) or least-squares-"
+        "separate (one pattern per event)",
+    )
+    patterns.add_argument(
+        "--mask", default=None, help="brain mask (default: one EPI mask computed from all runs)"
+    )
+    patterns.add_argument(
+        "--confounds", nargs="+", default=None, help="one TSV of nuisance regressors per run"
+    )
+    add_output_arguments(patterns, report=False)
+
+    searchlight = new_command(
+        commands,
+        "searchlight",
+        _searchlight,
+        help="MLEM in a sphere around every mask voxel; writes NIfTI maps",
+    )
+    searchlight.add_argument("patterns", help="4D image, one volume per stimulus")
+    _add_features_argument(searchlight)
+    searchlight.add_argument("--mask", default=None, help="mask image (default: from the data)")
+    searchlight.add_argument("--radius", type=float, required=True, help="sphere radius in mm")
+    searchlight.add_argument(
+        "--background",
+        default=None,
+        help="image to draw maps on (default: mean_bold.nii.gz beside PATTERNS, as the "
+        "patterns command writes it, else the mask)",
+    )
+    add_output_arguments(searchlight)
+    add_fit_arguments(searchlight)
+
+    roi = new_command(
+        commands, "roi", _roi, help="MLEM in every region of a label image; writes roi.tsv"
+    )
+    roi.add_argument("patterns", help="4D image, one volume per stimulus")
+    _add_features_argument(roi)
+    roi.add_argument("--atlas", required=True, help="label image (0 = background)")
+    roi.add_argument("--mask", default=None, help="restrict regions to this mask")
+    add_output_arguments(roi)
+    add_fit_arguments(roi)
+
+
+def _add_features_argument(parser):
+    parser.add_argument(
+        "--features",
+        required=True,
+        help="CSV/TSV with one row per volume (columns: features, and the --cv-groups column)",
+    )

@@ -1,0 +1,106 @@
+"""Finished chunks of a fit, kept on disk so that an interrupted fit resumes where it stopped.
+
+Chunks of units are fitted one after the other and draw their random numbers
+from one generator, so a chunk's results depend on the generator's state when
+it starts. The checkpoint keeps, for every finished chunk, its results and
+the generator's state after it: a resumed fit restores the finished chunks,
+takes up the generator where they left it, and ends with the results an
+uninterrupted fit would have given.
+
+A fingerprint of the inputs and settings guards the checkpoint: one written by
+a different fit is discarded, never mixed in.
+"""
+
+import hashlib
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = ["ChunkCheckpoint", "fingerprint"]
+
+logger = logging.getLogger("mlem_neuro")
+
+_FINGERPRINT = "fingerprint.json"
+
+
+def fingerprint(**parts):
+    """A digest of arrays, tensors and JSON-ready values, stable across runs.
+
+    Parameters
+    ----------
+    **parts
+        Named arrays (hashed by content, shape and dtype), lists of arrays,
+        or plain values.
+
+    Returns
+    -------
+    str
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for name in sorted(parts):
+        digest.update(name.encode())
+        _update(digest, parts[name])
+    return digest.hexdigest()
+
+
+def _update(digest, value):
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        array = np.ascontiguousarray(value)
+        digest.update(f"{array.shape}{array.dtype}".encode())
+        digest.update(array.view(np.uint8).reshape(-1) if array.size else b"")
+    elif isinstance(value, (list, tuple)) and value and not isinstance(value[0], (str, int)):
+        for item in value:
+            _update(digest, item)
+    else:
+        digest.update(json.dumps(value, sort_keys=True, default=str).encode())
+
+
+class ChunkCheckpoint:
+    """A folder of finished chunks for one fit.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Created if needed. A checkpoint of another fit found there is removed.
+    key : str
+        :func:`fingerprint` of the fit's inputs and settings.
+    """
+
+    def __init__(self, directory, key):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        manifest = self.directory / _FINGERPRINT
+        if manifest.exists() and json.loads(manifest.read_text()).get("key") != key:
+            logger.info("Discarding the checkpoint in %s: it belongs to another fit.", directory)
+            shutil.rmtree(self.directory)
+            self.directory.mkdir(parents=True)
+        manifest.write_text(json.dumps({"key": key}))
+
+    def _path(self, index):
+        return self.directory / f"chunk-{index:06d}.npz"
+
+    def finished(self):
+        """How many chunks are done: the length of the run of saved chunks from chunk 0."""
+        count = 0
+        while self._path(count).exists():
+            count += 1
+        return count
+
+    def save(self, index, arrays, generator):
+        """Keep chunk ``index``'s arrays and the generator's state after it (atomically)."""
+        partial = self.directory / f"chunk-{index:06d}.partial.npz"
+        state = generator.get_state().numpy()
+        np.savez(partial, generator_state=state, **arrays)
+        partial.rename(self._path(index))
+
+    def load(self, index):
+        """The arrays of chunk ``index`` and the generator state saved after it."""
+        with np.load(self._path(index)) as stored:
+            arrays = {key: stored[key] for key in stored.files}
+        return arrays, torch.from_numpy(arrays.pop("generator_state"))

@@ -1,0 +1,153 @@
+"""MLEM in every region of an atlas, all regions fitted at once."""
+
+import dataclasses
+import time
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+from nilearn import masking
+
+from ..core import FitOptions, UnitResults, fit_units, recorded_warnings, warn
+from ..outputs import fit_parameters, open_result_folder
+from ..units import label_units
+from .images import load_atlas, load_mask, load_patterns
+from .searchlight import check_features
+
+__all__ = ["RoiResult", "roi_analysis"]
+
+
+@dataclasses.dataclass
+class RoiResult:
+    """What MLEM found in every region of an atlas.
+
+    Attributes
+    ----------
+    labels : array of shape (n_regions,)
+        Atlas label of each region.
+    n_voxels : array of shape (n_regions,)
+    results : UnitResults
+        Per-region arrays, in the order of ``labels``.
+    parameters : dict
+        How the analysis was run (for summary.json).
+    """
+
+    labels: np.ndarray
+    n_voxels: np.ndarray
+    results: UnitResults
+    parameters: dict = dataclasses.field(default_factory=dict)
+
+    def to_dataframe(self):
+        """One row per region: label, n_voxels, score, importance_<term>..., weight_<term>...
+
+        Returns
+        -------
+        DataFrame
+        """
+        table = self.results.to_dataframe()
+        table = pd.concat([table, self.results.term_weights().add_prefix("weight_")], axis=1)
+        table.insert(0, "n_voxels", self.n_voxels)
+        table.insert(0, "label", self.labels)
+        return table
+
+    @classmethod
+    def from_stored(cls, stored):
+        """The result of an roi result folder (see :func:`mlem_neuro.outputs.read_result`)."""
+        table = stored.table("roi")
+        return cls(
+            labels=table["label"].to_numpy(),
+            n_voxels=table["n_voxels"].to_numpy(),
+            results=stored.unit_results(),
+            parameters=stored.summary,
+        )
+
+    def save(self, out_dir, *, overwrite=False):
+        """Write roi.tsv, units.npz, roi.png and summary.json.
+
+        Parameters
+        ----------
+        out_dir : str, Path or ResultFolder
+        overwrite : bool
+
+        Returns
+        -------
+        Path
+        """
+        from .plotting import plot_regions
+
+        with open_result_folder(out_dir, "roi", overwrite=overwrite) as folder:
+            folder.write_table("roi", self.to_dataframe())
+            folder.write_units(self.results)
+            folder.write_figure("roi", plot_regions(self.to_dataframe()))
+            folder.update_summary(n_regions=len(self.labels), **self.parameters)
+        return folder.path
+
+
+def _warn_about_small_regions(labels, units, n_features):
+    small = [
+        (label, len(unit)) for label, unit in zip(labels, units) if len(unit) < max(2, n_features)
+    ]
+    if small:
+        listed = ", ".join(
+            f"{label} ({size} voxel{'s' if size > 1 else ''})" for label, size in small[:5]
+        )
+        warn(
+            f"{len(small)} region(s) have fewer voxels than features ({n_features}): {listed}"
+            f"{'...' if len(small) > 5 else ''}. Their patterns have too few dimensions to "
+            "reflect every feature; merge them or use a coarser atlas."
+        )
+
+
+def roi_analysis(
+    patterns,
+    features,
+    atlas_img,
+    mask_img=None,
+    *,
+    options=None,
+    cv=None,
+    groups=None,
+    checkpoint=None,
+    **settings,
+):
+    """MLEM in every region of a label image, all regions fitted at once.
+
+    Parameters
+    ----------
+    patterns : 4D image or list of 3D images
+    features : DataFrame of shape (n_volumes, n_features)
+    atlas_img : 3D label image
+        Integer labels, 0 for background; a binary mask gives one region.
+    mask_img : 3D image or None
+        Restricts the regions to these voxels; None uses the atlas alone.
+    options : FitOptions, optional
+    cv, groups, checkpoint
+        As in :func:`mlem_neuro.fmri.searchlight`.
+    **settings
+        Fields of :class:`mlem_neuro.FitOptions`.
+
+    Returns
+    -------
+    RoiResult
+    """
+    started = time.perf_counter()
+    options = FitOptions.resolve(options, **settings)
+    with recorded_warnings() as messages:
+        patterns_img = load_patterns(patterns)
+        features = check_features(features, patterns_img.shape[3])
+        atlas = load_atlas(atlas_img, patterns_img)
+        labels = np.asarray(atlas.dataobj)
+        within = labels != 0
+        if mask_img is not None:
+            within &= np.asarray(load_mask(mask_img, patterns_img).dataobj).astype(bool)
+        region_mask = nib.Nifti1Image(within.astype(np.uint8), atlas.affine)
+        names, units = label_units(labels[within])
+        _warn_about_small_regions(names, units, features.shape[1])
+        Y = masking.apply_mask(patterns_img, region_mask)
+        results = fit_units(
+            features, Y, units, options=options, cv=cv, groups=groups, checkpoint=checkpoint
+        )
+    parameters = fit_parameters(options, cv, groups, len(features), started)
+    parameters["warnings"] = messages
+    sizes = np.array([len(unit) for unit in units])
+    return RoiResult(labels=names, n_voxels=sizes, results=results, parameters=parameters)

@@ -1,0 +1,472 @@
+"""Result folders: written whole or not at all, and read back by what they are.
+
+Every command and pipeline writes its outputs through :class:`ResultFolder`:
+files go to a temporary sibling (``.NAME.partial``) and the folder is renamed
+into place only when complete, with its ``summary.json``. So a result folder
+that exists is a finished result. An interrupted run leaves the temporary
+sibling, with the checkpoint of its finished chunks, for the next run of the
+same command to resume from.
+
+:func:`read_result` reads any result folder back (maps, tables, arrays, the
+per-unit results), for group tests and reports.
+"""
+
+import contextlib
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .core import UnitResults
+
+__all__ = [
+    "ResultFolder",
+    "OutputFolderError",
+    "open_result_folder",
+    "read_result",
+    "StoredResult",
+    "software_versions",
+    "fit_parameters",
+    "file_stem",
+]
+
+SUMMARY = "summary.json"
+UNITS = "units.npz"
+CHECKPOINT = "checkpoint"
+
+
+class OutputFolderError(OSError):
+    """A result folder cannot be written, or is not a finished result."""
+
+
+def software_versions():
+    """Versions of mlem_neuro, Python and the main dependencies, for summary files."""
+    import mne
+    import nibabel
+    import nilearn
+    import torch
+
+    return {
+        "mlem_neuro": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "nibabel": nibabel.__version__,
+        "nilearn": nilearn.__version__,
+        "mne": mne.__version__,
+    }
+
+
+def fit_parameters(options, cv, groups, n_stimuli, started):
+    """How a fit was run, for summary.json.
+
+    Parameters
+    ----------
+    options : FitOptions
+    cv : None, int or splitter
+    groups : array or None
+    n_stimuli : int
+    started : float
+        :func:`time.perf_counter` when the analysis started.
+
+    Returns
+    -------
+    dict
+    """
+    return {
+        "options": options.to_dict(),
+        "cv": None if cv is None else str(cv),
+        "grouped_cv": groups is not None,
+        "n_stimuli": int(n_stimuli),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def file_stem(name):
+    """File-name stem of a measure: "importance_a:b" is written as "importance_a_x_b"."""
+    return str(name).replace(":", "_x_").replace("/", "-").replace(" ", "_")
+
+
+def _peak_memory_mib():
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return round(peak / (1 << 20 if sys.platform == "darwin" else 1 << 10), 1)
+
+
+class ResultFolder:
+    """A result folder, written in a temporary sibling and renamed into place when complete.
+
+    Creating it checks, before any computation, that the folder can be
+    written: its parent can be created, and the target is absent, empty or
+    ``overwrite`` is set. A temporary sibling left by an interrupted run is
+    reused (its checkpoint is how the run resumes); any other file in it is
+    removed, so no stale output survives.
+
+    Parameters
+    ----------
+    path : str or Path
+        The final folder.
+    kind : str
+        What the folder holds ("searchlight", "roi", "timecourse",
+        "layers", "group", "patterns", "demo"...), recorded in summary.json.
+    overwrite : bool
+        Replace an existing, non-empty folder as a whole when committing.
+    label : str
+        How errors name the folder (the command-line option, or the
+        parameter of the Python call).
+
+    Attributes
+    ----------
+    path : Path
+    staging : Path
+        Where files are written until :meth:`commit`.
+    summary : dict
+        Entries of summary.json.
+    """
+
+    def __init__(self, path, kind, *, overwrite=False, label="out_dir"):
+        self.path = Path(path)
+        self.kind = kind
+        self.overwrite = overwrite
+        self.label = label
+        self.staging = self.path.parent / f".{self.path.name}.partial"
+        self.summary = {"kind": kind}
+        self._started = datetime.datetime.now(datetime.timezone.utc)
+        self._check_target()
+        self._prepare_staging()
+
+    @property
+    def checkpoint_path(self):
+        """Folder for the checkpoint of finished chunks (kept across interruptions)."""
+        return self.staging / CHECKPOINT
+
+    def _check_target(self):
+        path = self.path
+        if path.exists() and not path.is_dir():
+            raise OutputFolderError(f"{self.label} {path} is a file, not a folder.")
+        if path.is_dir() and any(path.iterdir()) and not self.overwrite:
+            entries = sorted(entry.name for entry in path.iterdir())
+            flag = "--overwrite" if self.label.startswith("--") else "overwrite=True"
+            raise OutputFolderError(
+                f"{self.label} {path} is not empty (it holds {len(entries)} entries, e.g. "
+                f"{entries[0]!r}); choose a new folder, or pass {flag} to replace it."
+            )
+
+    def _prepare_staging(self):
+        try:
+            self.staging.mkdir(parents=True, exist_ok=True)
+            for entry in self.staging.iterdir():
+                if entry.name != CHECKPOINT:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            probe = self.staging / ".write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as error:
+            raise OutputFolderError(
+                f"{self.label} {self.path} cannot be written ({error.strerror or error}); "
+                "choose a folder you can write to."
+            ) from error
+
+    def file(self, name):
+        """Path in the staging folder of a file to write (for writers of other libraries)."""
+        return self.staging / name
+
+    def write_map(self, name, img):
+        """Write a NIfTI image as NAME.nii.gz; returns its file name."""
+        file = f"{file_stem(name)}.nii.gz"
+        img.to_filename(self.staging / file)
+        return file
+
+    def write_table(self, name, table):
+        """Write a DataFrame as tab-separated NAME.tsv; returns its file name."""
+        file = f"{file_stem(name)}.tsv"
+        table.to_csv(self.staging / file, sep="\t", index=False, float_format="%.6g")
+        return file
+
+    def write_array(self, name, array):
+        """Write an array as NAME.npy; returns its file name."""
+        file = f"{file_stem(name)}.npy"
+        np.save(self.staging / file, np.asarray(array))
+        return file
+
+    def write_figure(self, name, figure, dpi=120):
+        """Write a matplotlib figure (or nilearn display) as NAME.png and close it."""
+        import matplotlib.pyplot as plt
+
+        file = f"{file_stem(name)}.png"
+        figure.savefig(self.staging / file, dpi=dpi)
+        if hasattr(figure, "close"):
+            figure.close()
+        else:
+            plt.close(figure)
+        return file
+
+    def write_info(self, name, info):
+        """Write an :class:`mne.Info` as NAME-info.fif; returns its file name."""
+        import mne
+
+        file = f"{file_stem(name)}-info.fif"
+        mne.io.write_info(self.staging / file, info, overwrite=True)
+        return file
+
+    def write_text(self, file, text):
+        """Write text to a file of that exact name (an HTML report, a README)."""
+        (self.staging / file).write_text(text, encoding="utf-8")
+        return file
+
+    def write_units(self, results):
+        """Write every unit's results as units.npz and describe them in the summary.
+
+        Parameters
+        ----------
+        results : UnitResults
+        """
+        arrays = {
+            "scores": results.scores,
+            "train_scores": results.train_scores,
+            "importances": results.importances.to_numpy(),
+            "metrics": results.metrics,
+        }
+        if results.fold_scores is not None:
+            arrays["fold_scores"] = results.fold_scores
+        if "unit_steps" in results.info:
+            arrays["steps"] = results.info["unit_steps"]
+        np.savez_compressed(
+            self.staging / UNITS, **{key: np.asarray(value) for key, value in arrays.items()}
+        )
+        info = {key: value for key, value in results.info.items() if key != "unit_steps"}
+        self.update_summary(
+            features=list(results.feature_names), terms=list(results.term_names), fit_info=info
+        )
+        return UNITS
+
+    def update_summary(self, **entries):
+        """Add entries to summary.json."""
+        self.summary.update(entries)
+
+    def stored(self):
+        """The folder as written so far, read back (for a report written before commit).
+
+        Returns
+        -------
+        StoredResult
+            Rooted at the staging folder, with the summary as it stands.
+        """
+        self._write_summary()
+        return StoredResult(self.staging, json.loads((self.staging / SUMMARY).read_text()))
+
+    def subfolder(self, name, kind):
+        """A result folder inside this one, committed with it (the demo's parts)."""
+        return _Subfolder(self, name, kind)
+
+    def commit(self):
+        """Write summary.json and move the folder into place.
+
+        Returns
+        -------
+        Path
+            The finished folder.
+        """
+        self._write_summary()
+        shutil.rmtree(self.checkpoint_path, ignore_errors=True)
+        self._check_target()
+        old = None
+        if self.path.is_dir():
+            old = self.path.parent / f".{self.path.name}.replaced-{os.getpid()}"
+            self.path.rename(old)
+        self.staging.rename(self.path)
+        if old is not None:
+            shutil.rmtree(old)
+        return self.path
+
+    def _write_summary(self):
+        finished = datetime.datetime.now(datetime.timezone.utc)
+        self.summary.setdefault("versions", software_versions())
+        self.summary["created"] = finished.isoformat(timespec="seconds")
+        self.summary["wall_seconds"] = round((finished - self._started).total_seconds(), 2)
+        self.summary["peak_memory_mib"] = _peak_memory_mib()
+        text = json.dumps(self.summary, indent=2, default=_json_default)
+        (self.staging / SUMMARY).write_text(text, encoding="utf-8")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, error_type, error, traceback):
+        if error_type is None:
+            self.commit()
+        return False
+
+
+class _Subfolder(ResultFolder):
+    """A result folder nested in another's staging folder: atomic with its parent."""
+
+    def __init__(self, parent, name, kind):
+        self.path = parent.path / name
+        self.kind = kind
+        self.label = parent.label
+        self.staging = parent.staging / name
+        self.summary = {"kind": kind}
+        self._started = datetime.datetime.now(datetime.timezone.utc)
+        self.staging.mkdir(parents=True, exist_ok=True)
+
+    def commit(self):
+        """Write summary.json; the folder moves into place with its parent."""
+        self._write_summary()
+        shutil.rmtree(self.checkpoint_path, ignore_errors=True)
+        return self.path
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+@contextlib.contextmanager
+def open_result_folder(out, kind, *, overwrite=False, label="out_dir"):
+    """A :class:`ResultFolder` to write into, committed at the end unless the caller owns it.
+
+    Parameters
+    ----------
+    out : str, Path or ResultFolder
+        A path opens (and at the end commits) a new result folder; an open
+        ResultFolder is written into as is, its owner commits it.
+    kind : str
+    overwrite : bool
+    label : str
+
+    Yields
+    ------
+    ResultFolder
+    """
+    if isinstance(out, ResultFolder):
+        if out.summary.get("kind") is None:
+            out.summary["kind"] = out.kind = kind
+        yield out
+        return
+    folder = ResultFolder(out, kind, overwrite=overwrite, label=label)
+    yield folder
+    folder.commit()
+
+
+@dataclasses.dataclass
+class StoredResult:
+    """A finished result folder, read back.
+
+    Attributes
+    ----------
+    path : Path
+    summary : dict
+        The content of summary.json.
+    """
+
+    path: Path
+    summary: dict
+
+    @property
+    def kind(self):
+        """What the folder holds ("searchlight", "timecourse", "layers"...)."""
+        return self.summary.get("kind")
+
+    @property
+    def features(self):
+        """The features the result was fitted on."""
+        return self.summary.get("features")
+
+    def has(self, file):
+        """Whether the folder holds a file of that name."""
+        return (self.path / file).exists()
+
+    def map(self, measure):
+        """The NIfTI map of a measure ("score", "importance_<term>", "weight_<term>")."""
+        import nibabel as nib
+
+        return nib.load(self._existing(f"{file_stem(measure)}.nii.gz", measure))
+
+    def table(self, name):
+        """A tab-separated table of the folder, as a DataFrame."""
+        return pd.read_csv(self._existing(f"{file_stem(name)}.tsv", name), sep="\t")
+
+    def array(self, name):
+        """A .npy array of the folder."""
+        return np.load(self._existing(f"{file_stem(name)}.npy", name))
+
+    def info(self, name="sensors"):
+        """The :class:`mne.Info` written as NAME-info.fif."""
+        import mne
+
+        return mne.io.read_info(self._existing(f"{name}-info.fif", name), verbose="error")
+
+    def unit_results(self):
+        """Every unit's results (scores, importances, metrics...) as :class:`UnitResults`."""
+        with np.load(self._existing(UNITS, "unit results")) as arrays:
+            stored = {key: arrays[key] for key in arrays.files}
+        info = dict(self.summary.get("fit_info", {}))
+        if "steps" in stored:
+            info["unit_steps"] = stored["steps"]
+        return UnitResults(
+            scores=stored["scores"],
+            fold_scores=stored.get("fold_scores"),
+            importances=pd.DataFrame(stored["importances"], columns=self.summary["terms"]),
+            metrics=stored["metrics"],
+            feature_names=list(self.summary["features"]),
+            term_names=list(self.summary["terms"]),
+            train_scores=stored["train_scores"],
+            info=info,
+        )
+
+    def parts(self):
+        """Result folders nested in this one (the parts of a demo or a study), by name."""
+        return {
+            entry.name: read_result(entry)
+            for entry in sorted(self.path.iterdir())
+            if entry.is_dir() and (entry / SUMMARY).exists()
+        }
+
+    def _existing(self, file, what):
+        path = self.path / file
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{self.path} ({self.kind} result) has no {what!r}: {file} not found."
+            )
+        return path
+
+
+def read_result(path):
+    """Read a finished result folder.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    StoredResult
+    """
+    path = Path(path)
+    partial = path.parent / f".{path.name}.partial"
+    if not (path / SUMMARY).exists():
+        if partial.exists():
+            raise OutputFolderError(
+                f"{path} is an unfinished result: its run was interrupted. Rerun the same "
+                "command to resume it."
+            )
+        if not path.is_dir():
+            raise FileNotFoundError(f"result folder not found: {path}")
+        raise OutputFolderError(f"{path} is not a finished mlem_neuro result: it has no {SUMMARY}.")
+    summary = json.loads((path / SUMMARY).read_text(encoding="utf-8"))
+    return StoredResult(path, summary)

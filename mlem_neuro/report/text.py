@@ -1,0 +1,257 @@
+"""The words and tables of a report: methods paragraph, design, warnings, provenance."""
+
+import html
+
+import pandas as pd
+
+__all__ = [
+    "methods_paragraph",
+    "headline",
+    "features_table",
+    "warnings_html",
+    "provenance_table",
+    "table_html",
+    "group_methods_paragraph",
+]
+
+_UNITS = {
+    "searchlight": "searchlight spheres",
+    "roi": "regions of interest",
+    "timecourse": "time windows",
+    "layers": "network layers",
+}
+
+
+def table_html(table, float_format="{:.4g}"):
+    """A DataFrame as a compact HTML table that scrolls sideways rather than overflow."""
+    formatters = {
+        str(column): float_format.format
+        for column in table.columns
+        if pd.api.types.is_float_dtype(table[column])
+    }
+    # A zero-width space after each underscore lets long headers wrap.
+    headers = {str(column): str(column).replace("_", "_\u200b") for column in table.columns}
+    body = table.rename(columns=str).to_html(
+        index=False,
+        classes="table table-sm table-striped",
+        border=0,
+        formatters=formatters,
+        justify="left",
+        header=list(headers.values()),
+    )
+    return f'<div style="overflow-x: auto">{body}</div>'
+
+
+def _names(names):
+    names = [str(name) for name in names]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _folds(summary):
+    info = summary.get("fit_info", {})
+    n_folds = info.get("n_folds", 1)
+    if summary.get("cv") in (None, "None"):
+        return (
+            "Scores are in-sample Spearman correlations over every pair (no "
+            "cross-validation): they are biased upward and should not enter a group test."
+        )
+    grouped = " over groups (runs or sessions)" if summary.get("grouped_cv") else ""
+    return (
+        f"Scores are Spearman correlations between predicted and neural distances on "
+        f"held-out pairs, averaged over {n_folds}-fold cross-validation{grouped}; only pairs "
+        "within the training stimuli were fitted and only pairs within the test stimuli "
+        "scored, so no pair mixed the two."
+    )
+
+
+def _units_sentence(summary):
+    kind = summary.get("kind")
+    n_units = len(summary.get("unit_labels", [])) or summary.get("n_spheres")
+    what = _UNITS.get(kind, "units")
+    if kind == "searchlight":
+        return f"in {summary['n_spheres']:,} searchlight spheres of {summary['radius_mm']:g} mm"
+    if kind == "timecourse":
+        spatial = " and sensor neighbourhoods" if summary.get("spatial") else ""
+        return f"in {summary.get('n_windows', '?')} time windows{spatial}"
+    if kind == "layers":
+        return f"in each of the {summary.get('n_layers', '?')} layers"
+    return f"in {n_units or 'each of the'} {what}"
+
+
+_GROUP_TESTS = {
+    "searchlight": "nilearn's non-parametric second-level inference (max-t for voxels, "
+    "cluster size and mass above a cluster-forming threshold of p < {threshold}{tfce})",
+    "timecourse": "MNE's cluster-based permutation test over time (and sensors), clusters formed "
+    "at the t value of p < 0.05",
+    "layers": "MNE's max-t permutation test across layers",
+}
+
+
+def group_methods_paragraph(summary):
+    """The methods paragraph of a group test, from its summary.json (HTML)."""
+    arguments = summary.get("arguments", {})
+    test = _GROUP_TESTS[summary["kind_tested"]].format(
+        threshold=arguments.get("cluster_threshold", 0.001),
+        tfce=", and TFCE" if arguments.get("tfce") else "",
+    )
+    flips = (
+        f"all {summary['n_permutations_run']} sign flips (exact test)"
+        if summary.get("exact_test")
+        else f"{summary['n_permutations_run']:,} random sign flips"
+    )
+    return (
+        f"<p>The {summary['measure']} of each of the {summary['n_subjects']} subjects was "
+        f"tested against zero with a one-sided, one-sample sign-flip permutation test, using "
+        f"{test}, with {flips}; p-values are corrected for the family of tests "
+        f"(family-wise error). The smallest p-value this test can give is "
+        f"{summary['smallest_possible_pvalue']:.3g}.</p>"
+    )
+
+
+def methods_paragraph(summary):
+    """A methods paragraph written from summary.json, ready to adapt.
+
+    Parameters
+    ----------
+    summary : dict
+
+    Returns
+    -------
+    str
+        HTML.
+    """
+    if summary.get("kind") == "group":
+        return group_methods_paragraph(summary)
+    options = summary.get("options", {})
+    info = summary.get("fit_info", {})
+    versions = summary.get("versions", {})
+    features = summary.get("features", [])
+    metric = (
+        "a full symmetric positive semi-definite metric W (features and their pairwise "
+        "interactions)"
+        if options.get("interactions")
+        else "a diagonal metric W"
+    )
+    training = info.get("training", "")
+    exact = training.startswith("exact")
+    patience = options.get("patience")
+    if patience == "auto":
+        patience = 20 if exact and not options.get("interactions") else 50
+    start = (
+        "from the closed-form optimum of the Pearson correlation with neural ranks"
+        if exact and not options.get("interactions")
+        else "from the identity metric"
+    )
+    if exact:
+        steps = (
+            "every step used every training pair, grouped by feature-distance pattern "
+            f"({training.removeprefix('exact over ')} in the first fold)"
+        )
+    else:
+        steps = f"each step drew a batch of pairs ({training})"
+    sentences = [
+        f"We fitted Metric Learning Encoding Models (MLEM; Jalouzot et al., 2024) with "
+        f"mlem_neuro {versions.get('mlem_neuro', '')} (PyTorch {versions.get('torch', '')}) "
+        f"{_units_sentence(summary)}.",
+        f"For each unit, {metric} over the {len(features)} "
+        f"feature{'s' if len(features) > 1 else ''} {_names(features)} was learned so that "
+        f"the predicted distance d<sup>T</sup>W d ranks the {info.get('n_pairs', 0):,} pairs "
+        f"of the {summary.get('n_stimuli', '?')} stimuli like their "
+        f"{options.get('distance', 'euclidean')} neural distances, by maximising a "
+        f"differentiable Spearman correlation (l2 soft ranks, regularisation "
+        f"{options.get('regularization')}) with AdamW (learning rate "
+        f"{options.get('learning_rate')}), starting {start}; {steps}. A unit stopped after "
+        f"{patience} steps without an improvement of {options.get('tol')} of its training "
+        f"score (at most {options.get('max_steps')} steps), keeping its best step. W is "
+        "scaled to unit Frobenius norm.",
+        _folds(summary),
+    ]
+    if options.get("n_repeats"):
+        sentences.append(
+            "The importance of a feature (or interaction) is the mean drop in that score when "
+            f"its distances are shuffled across pairs ({options['n_repeats']} shuffles)."
+        )
+    return "<p>" + " ".join(sentences) + "</p>"
+
+
+def headline(summary):
+    """One or two sentences with the main number of the result, as HTML."""
+    kind = summary.get("kind")
+    if kind == "searchlight":
+        text = f"Best sphere: held-out score {summary.get('max_score', float('nan')):.3f}."
+    elif kind == "timecourse":
+        peak = summary.get("peak", {})
+        text = (
+            f"Peak score {peak.get('score', float('nan')):.3f} at "
+            f"{1000 * peak.get('time_s', float('nan')):.0f} ms"
+            + (f" ({peak['channel']})" if "channel" in peak else "")
+            + "."
+        )
+    elif kind == "layers":
+        text = f"Best layer: {summary.get('best_layer')}."
+    elif kind == "roi":
+        text = f"{summary.get('n_regions', '?')} region(s) analysed."
+    elif kind == "group":
+        text = (
+            f"Group test of {summary.get('measure')} across {summary.get('n_subjects')} "
+            f"subjects ({summary.get('kind_tested')})."
+        )
+    else:
+        text = ""
+    return f"<p><strong>{html.escape(text)}</strong></p>"
+
+
+def features_table(design):
+    """The features, their kind and levels or range, and how often pairs differ on them."""
+    rows = []
+    differing = design.get("pairs_differing", [])
+    for index, feature in enumerate(design.get("features", [])):
+        if feature["kind"] == "numeric":
+            values = f"{feature['min']:.4g} to {feature['max']:.4g}"
+        elif feature["kind"] == "categorical":
+            shown = ", ".join(feature["levels"])
+            more = feature["n_levels"] - len(feature["levels"])
+            values = f"{feature['n_levels']} levels: {shown}" + (f" (+{more})" if more else "")
+        else:
+            values = "precomputed distances"
+        rows.append(
+            {
+                "feature": feature["name"],
+                "kind": feature["kind"],
+                "values": values,
+                "pairs that differ": f"{100 * differing[index]:.0f}%" if differing else "",
+            }
+        )
+    return table_html(pd.DataFrame(rows))
+
+
+def warnings_html(messages):
+    """The warnings raised during the run, or a line saying there were none."""
+    if not messages:
+        return "<p>No warning was raised during the run.</p>"
+    items = "".join(f"<li>{html.escape(message)}</li>" for message in messages)
+    return f"<ul>{items}</ul>"
+
+
+def provenance_table(summary):
+    """Command line, seed, device, timings, memory and versions, as an HTML table."""
+    options = summary.get("options", {})
+    info = summary.get("fit_info", {})
+    rows = {
+        "kind": summary.get("kind"),
+        "command line": summary.get("command_line") or "(Python call)",
+        "seed (random_state)": options.get("random_state"),
+        "device": info.get("device", options.get("device")),
+        "fit time (s)": round(info["seconds"], 2) if "seconds" in info else None,
+        "analysis time (s)": summary.get("seconds"),
+        "wall time to write (s)": summary.get("wall_seconds"),
+        "peak memory (MiB)": summary.get("peak_memory_mib"),
+        "created": summary.get("created"),
+    }
+    rows.update(
+        {f"version of {name}": value for name, value in summary.get("versions", {}).items()}
+    )
+    table = pd.DataFrame(
+        {"": list(rows), "value": [html.escape(str(value)) for value in rows.values()]}
+    )
+    return table_html(table)

@@ -1,0 +1,290 @@
+"""Group tests across subjects' result folders: read, check, test, write.
+
+:func:`group_test` reads one measure from several subjects' result folders
+(searchlight maps, time courses or layer profiles, all of one kind and
+feature set), runs the matching one-sample test (:func:`group_map_test`,
+:func:`group_timecourse_test` or :func:`group_layer_test`) and returns a
+:class:`GroupTest` that writes its own result folder.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..core import check_positive_int, warn
+from ..outputs import open_result_folder, read_result
+from .group import group_layer_test, group_map_test, group_timecourse_test
+
+__all__ = ["GroupTest", "group_test", "read_group_measure", "smallest_pvalue"]
+
+TESTABLE = ("searchlight", "timecourse", "layers")
+
+
+def read_group_measure(folders, measure="score"):
+    """Load one measure from several subjects' result folders, checked for consistency.
+
+    Parameters
+    ----------
+    folders : list of str or Path
+        Result folders of ``searchlight``, ``timecourse`` or ``layers`` (all
+        of one kind, fitted on the same features).
+    measure : str
+        "score", "importance_<term>" or "weight_<term>".
+
+    Returns
+    -------
+    kind : {"searchlight", "timecourse", "layers"}
+    data : list of Nifti1Image (searchlight) or array
+        Time courses: (n_subjects, n_times) or (n_subjects, n_times,
+        n_channels); layers: (n_subjects, n_layers).
+    axis : dict
+        "times", "ch_names" and "info" (spatial time courses) or "layers".
+    """
+    results = [read_result(folder) for folder in folders]
+    kinds = [result.kind for result in results]
+    if len(set(kinds)) > 1:
+        raise ValueError(
+            "Results of different kinds cannot be mixed in one group test: "
+            + ", ".join(f"{result.path} is {kind}" for result, kind in zip(results, kinds))
+        )
+    kind = kinds[0]
+    if kind not in TESTABLE:
+        raise ValueError(
+            f"{results[0].path} holds a {kind!r} result; group tests take searchlight, "
+            "timecourse or layers results."
+        )
+    for result in results[1:]:
+        if result.features != results[0].features:
+            raise ValueError(
+                f"{result.path} has features {result.features} but {results[0].path} has "
+                f"{results[0].features}; a group test needs the same feature set in every "
+                "result."
+            )
+    if kind == "searchlight":
+        return kind, [result.map(measure) for result in results], {}
+    return kind, *_stacked_tables(results, kind, measure)
+
+
+def _stacked_tables(results, kind, measure):
+    name = "layers" if kind == "layers" else "timecourse"
+    tables = [result.table(name) for result in results]
+    for result, table in zip(results, tables):
+        if measure not in table.columns:
+            raise ValueError(
+                f"{result.path / name}.tsv has no column {measure!r} (columns: "
+                f"{list(table.columns)})."
+            )
+    if kind == "layers":
+        _check_same(results, [table["layer"].to_numpy() for table in tables], "layers")
+        values = np.stack([table[measure].to_numpy() for table in tables])
+        return values, {"layers": tables[0]["layer"].to_numpy()}
+    if "channel" not in tables[0].columns:
+        _check_same(results, [table["time"].to_numpy() for table in tables], "time points")
+        values = np.stack([table[measure].to_numpy() for table in tables])
+        return values, {"times": tables[0]["time"].to_numpy()}
+    grids = [table.pivot(index="time", columns="channel", values=measure) for table in tables]
+    _check_same(results, [grid.index.to_numpy() for grid in grids], "time points")
+    _check_same(results, [np.sort(grid.columns.to_numpy()) for grid in grids], "channels")
+    info = results[0].info("sensors")
+    if set(grids[0].columns) != set(info["ch_names"]):
+        raise ValueError(f"{results[0].path}: sensors-info.fif does not match timecourse.tsv.")
+    grids = [grid[info["ch_names"]] for grid in grids]
+    values = np.stack([grid.to_numpy() for grid in grids])
+    axis = {"times": grids[0].index.to_numpy(), "ch_names": list(info["ch_names"]), "info": info}
+    return values, axis
+
+
+def _check_same(results, arrays, what):
+    for result, array in zip(results[1:], arrays[1:]):
+        if len(array) != len(arrays[0]) or not np.array_equal(array, arrays[0]):
+            raise ValueError(f"{result.path} has different {what} from {results[0].path}.")
+
+
+def smallest_pvalue(n_subjects, n_permutations):
+    """The smallest p-value a one-sided sign-flip test can give.
+
+    There are ``2 ** n_subjects`` distinct sign flips (the identity included)
+    and ``n_permutations`` random ones are drawn: p cannot go below
+    ``max(1 / 2 ** n_subjects, 1 / (n_permutations + 1))``.
+    """
+    return max(1 / 2**n_subjects, 1 / (n_permutations + 1))
+
+
+@dataclasses.dataclass
+class GroupTest:
+    """A one-sample test across subjects of one measure of their results.
+
+    Attributes
+    ----------
+    kind : {"searchlight", "timecourse", "layers"}
+    measure : str
+    folders : list of str
+        The subjects' result folders.
+    outcome : GroupMapResult, GroupTimecourseResult or DataFrame
+        What the test function returned.
+    data : list of images or array
+        The subjects' values.
+    axis : dict
+        Time points, channels or layers of the values.
+    summary : dict
+        Subjects, permutations requested and run, smallest possible p-value.
+    """
+
+    kind: str
+    measure: str
+    folders: list
+    outcome: object
+    data: object
+    axis: dict
+    summary: dict
+
+    def save(self, out_dir, *, overwrite=False, parameters=None):
+        """Write the group maps or tables and summary.json.
+
+        Searchlight: t.nii.gz, logp_<correction>.nii.gz (-log10 corrected
+        p), clusters.tsv. Time courses: clusters.tsv and group_timecourse.tsv
+        (or t.npy and mask.npy for sensors x time). Layers: group_layers.tsv.
+
+        Parameters
+        ----------
+        out_dir : str, Path or ResultFolder
+        overwrite : bool
+        parameters : dict, optional
+            Extra entries for summary.json.
+
+        Returns
+        -------
+        Path
+        """
+        with open_result_folder(out_dir, "group", overwrite=overwrite) as folder:
+            getattr(self, f"_write_{self.kind}")(folder)
+            folder.update_summary(**self.summary, **(parameters or {}))
+        return folder.path
+
+    def _write_searchlight(self, folder):
+        folder.write_map("t", self.outcome.t_img)
+        for name, img in self.outcome.logp_imgs.items():
+            folder.write_map(f"logp_{name}", img)
+        if self.outcome.clusters is not None:
+            folder.write_table("clusters", self.outcome.clusters)
+
+    def _write_timecourse(self, folder):
+        folder.write_table("clusters", self.outcome.clusters)
+        if self.outcome.mask.ndim == 1:
+            table = pd.DataFrame(
+                {
+                    "time": self.axis["times"],
+                    "mean": self.data.mean(axis=0),
+                    "t": self.outcome.t,
+                    "significant": self.outcome.mask,
+                }
+            )
+            folder.write_table("group_timecourse", table)
+        else:
+            folder.write_array("t", self.outcome.t)
+            folder.write_array("mask", self.outcome.mask)
+            folder.write_info("sensors", self.axis["info"])
+        folder.update_summary(times=self.axis["times"])
+
+    def _write_layers(self, folder):
+        folder.write_table("group_layers", self.outcome)
+
+
+def group_test(
+    folders,
+    measure="score",
+    *,
+    n_permutations=5000,
+    tfce=False,
+    cluster_threshold=0.001,
+    radius=None,
+    random_state=None,
+):
+    """One-sample permutation test across subjects of their result folders.
+
+    Parameters
+    ----------
+    folders : list of str or Path
+        One result folder per subject (searchlight, timecourse or layers).
+    measure : str
+        "score", "importance_<term>" or "weight_<term>".
+    n_permutations : int
+        Random sign flips (all of them, exactly, where MNE can).
+    tfce : bool
+        Maps: also threshold-free cluster enhancement.
+    cluster_threshold : float
+        Maps: cluster-forming uncorrected p-value.
+    radius : float or None
+        Sensor x time courses: neighbour radius in metres (None: MNE's
+        channel adjacency).
+    random_state : int or None
+
+    Returns
+    -------
+    GroupTest
+    """
+    n_permutations = check_positive_int("n_permutations", n_permutations)
+    kind, data, axis = read_group_measure(folders, measure)
+    n_subjects = len(folders)
+    summary = _summary(n_subjects, n_permutations, kind, measure, folders)
+    summary["features"] = read_result(folders[0]).features
+    if kind == "searchlight":
+        outcome = group_map_test(
+            data,
+            n_permutations=n_permutations,
+            cluster_threshold=cluster_threshold,
+            tfce=tfce,
+            random_state=random_state,
+        )
+    elif kind == "timecourse":
+        outcome = _timecourse_test(data, axis, n_permutations, radius, random_state)
+    else:
+        outcome = group_layer_test(
+            data, axis["layers"], n_permutations=n_permutations, random_state=random_state
+        )
+    return GroupTest(kind, measure, [str(f) for f in folders], outcome, data, axis, summary)
+
+
+def _timecourse_test(data, axis, n_permutations, radius, random_state):
+    adjacency = None
+    if "info" in axis:
+        from ..meeg import sensor_adjacency
+
+        adjacency = sensor_adjacency(axis["info"], radius)
+    return group_timecourse_test(
+        data,
+        axis["times"],
+        adjacency=adjacency,
+        ch_names=axis.get("ch_names"),
+        n_permutations=n_permutations,
+        random_state=random_state,
+    )
+
+
+def _summary(n_subjects, n_permutations, kind, measure, folders):
+    exact = kind != "searchlight" and n_permutations >= 2**n_subjects
+    run = 2**n_subjects - 1 if exact else n_permutations
+    floor = smallest_pvalue(n_subjects, run)
+    if 1 / 2**n_subjects > 0.05:
+        warn(
+            f"With {n_subjects} subjects a sign-flip test has only {2**n_subjects} distinct "
+            f"flips: no p-value can go below {floor:.3g}, so nothing can reach p < 0.05. "
+            f"Test at least {math.ceil(math.log2(1 / 0.05))} subjects."
+        )
+    elif floor > 0.05:
+        warn(
+            f"n_permutations={n_permutations}: no p-value can go below {floor:.3g}; use at "
+            "least 19 permutations (thousands for corrected p-values)."
+        )
+    return {
+        "kind_tested": kind,
+        "measure": measure,
+        "n_subjects": n_subjects,
+        "results": [str(folder) for folder in folders],
+        "n_permutations_requested": n_permutations,
+        "n_permutations_run": run,
+        "exact_test": exact,
+        "smallest_possible_pvalue": floor,
+    }
