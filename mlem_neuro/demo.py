@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from .core import FitOptions
+from .core import FitOptions, check_device
 from .datasets import haxby_features, load_eeg_sample, load_haxby
 from .outputs import ResultFolder
 
@@ -53,6 +53,7 @@ def run_demo(out_dir, device="cpu", random_state=0, verbose=True, *, overwrite=F
         and "fmri_max_score"; "llm": the layer profile (DataFrame).
     """
     options = FitOptions(device=device, random_state=random_state, verbose=verbose)
+    check_device(options.device)  # before anything is written
     parts = {"eeg": run_eeg_demo, "fmri": run_fmri_demo, "llm": run_llm_demo}
     outputs = {}
     with ResultFolder(out_dir, "demo", overwrite=overwrite, label="--out") as folder:

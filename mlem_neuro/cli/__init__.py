@@ -11,13 +11,13 @@ import argparse
 import sys
 
 from .. import __version__
-from . import demo, fmri, group, llm, meeg
+from . import datasets, demo, fmri, group, llm, meeg, report
 from .arguments import UsageError
 from .console import console, one_line
 
 __all__ = ["main", "build_parser", "UsageError"]
 
-COMMANDS = (demo, fmri, meeg, llm, group)
+COMMANDS = (demo, datasets, fmri, meeg, llm, group, report)
 
 try:
     from nibabel.filebasedimages import ImageFileError
@@ -27,9 +27,17 @@ except ImportError:  # pragma: no cover - every supported nibabel has it
 USER_ERRORS = (ValueError, TypeError, OSError, RuntimeError, ImportError, ImageFileError)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like every other error of the CLI."""
+
+    def error(self, message):
+        """Print ``message`` on one line and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
 def build_parser():
     """The argument parser with every command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mlem-neuro",
         description="Metric Learning Encoding Models for neuroimaging.",
     )
@@ -50,7 +58,10 @@ def main(argv=None):
         unexpected error.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a one-line argument error
+        return stop.code
     args.command_line = "mlem-neuro " + " ".join(argv)
     with console(args.command, args.quiet):
         try:

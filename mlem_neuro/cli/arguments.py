@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core import NEURAL_DISTANCES, FitOptions
+from ..core import NEURAL_DISTANCES, FitOptions, check_device
 from ..core.features import MISSING_POLICIES
 from ..core.validation import DTYPES
 from ..outputs import ResultFolder
@@ -89,13 +89,19 @@ def _parameter_help():
     return helps
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except the empty ones (None, False) that say nothing."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def new_command(commands, name, run, help, description=None):
     """Add a command with --quiet and --debug and defaults shown in its help."""
     parser = commands.add_parser(
-        name,
-        help=help,
-        description=description or help,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        name, help=help, description=description or help, formatter_class=_HelpFormatter
     )
     add_common_arguments(parser)
     parser.set_defaults(run=run)
@@ -121,7 +127,7 @@ def add_common_arguments(parser):
     parser.add_argument("--debug", action="store_true", help="show the full traceback of errors")
 
 
-def add_fit_arguments(parser, folds=True):
+def add_fit_arguments(parser, folds=True, precomputed=False):
     """One flag per :class:`FitOptions` field, plus --cv and --cv-groups.
 
     Parameters
@@ -129,11 +135,15 @@ def add_fit_arguments(parser, folds=True):
     parser : argparse.ArgumentParser
     folds : bool
         Also add --cv and --cv-groups.
+    precomputed : bool
+        Offer --precomputed-features (for commands whose --features can be an
+        .npy array of feature distances).
     """
     helps = _parameter_help()
     group = parser.add_argument_group("fit options (see mlem_neuro.FitOptions)")
     for field in dataclasses.fields(FitOptions):
-        if field.name in _NOT_FLAGS:
+        if field.name in _NOT_FLAGS or (field.name == "precomputed_features" and not precomputed):
+            parser.set_defaults(**{field.name: field.default})
             continue
         flags = _FLAGS.get(field.name, (option_flag(field.name),))
         default = _CLI_DEFAULTS.get(field.name, field.default)
@@ -146,7 +156,6 @@ def add_fit_arguments(parser, folds=True):
             type=_parser_type(field),
             default=default,
             choices=_CHOICES.get(field.name),
-            metavar=None if field.name in _CHOICES else field.name.upper().split("_")[-1],
             help=helps[field.name],
         )
     if folds:
@@ -175,18 +184,29 @@ def add_output_arguments(parser, report=True):
         parser.add_argument("--no-report", action="store_true", help="do not write report.html")
 
 
-def fit_options(args):
-    """The :class:`FitOptions` of parsed arguments; errors name the flags."""
+def fit_options(args, check_device_here=True):
+    """The :class:`FitOptions` of parsed arguments; errors name the flags.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+    check_device_here : bool
+        Also check that --device exists on this machine (not for commands
+        whose fits run on other machines).
+    """
     values = {
         field: getattr(args, field) for field in FitOptions.field_names() if field not in _NOT_FLAGS
     }
     try:
-        return FitOptions(**values, verbose=not args.quiet)
+        options = FitOptions(**values, verbose=not args.quiet)
     except (TypeError, ValueError) as error:
         message = str(error)
         for field in FitOptions.field_names():
             message = message.replace(f"'{field}'", option_flag(field))
         raise UsageError(message) from None
+    if check_device_here:
+        check_device(options.device)
+    return options
 
 
 def fold_arguments(args, table=None, source="the features table"):
@@ -199,7 +219,6 @@ def fold_arguments(args, table=None, source="the features table"):
         Where the --cv-groups column is looked up.
     source : str
         What ``table`` is, for error messages.
-
 
     Returns
     -------
@@ -256,11 +275,16 @@ def feature_table(args, table, exclude=()):
 def load_features(args, path, option="--features"):
     """Features from --features: a table, or precomputed distances (.npy).
 
+    With ``--stimuli`` (one row per volume, as the patterns command writes),
+    the features table may describe trial types instead of volumes: it is
+    joined to the stimuli on the columns they share.
+
     Returns
     -------
     features : DataFrame or array
     table : DataFrame or None
-        The table read (for --cv-groups), None for an array.
+        The table with one row per stimulus (for --cv-groups), None for an
+        array.
     """
     if args.precomputed_features:
         if Path(path).suffix != ".npy":
@@ -270,4 +294,26 @@ def load_features(args, path, option="--features"):
             )
         return np.load(path), None
     table = read_table(path, option)
-    return feature_table(args, table), table
+    if getattr(args, "stimuli", None) is None:
+        return feature_table(args, table), table
+    stimuli = read_table(args.stimuli, "--stimuli")
+    return _joined(args, table, stimuli, option)
+
+
+def _joined(args, table, stimuli, option):
+    keys = [column for column in table.columns if column in stimuli.columns]
+    if not keys:
+        raise UsageError(
+            f"{option} and --stimuli share no column to join on ({option} has "
+            f"{list(table.columns)}, --stimuli has {list(stimuli.columns)})."
+        )
+    if table.duplicated(keys).any():
+        raise UsageError(f"{option} has several rows for some value of {keys}; expected one.")
+    joined = stimuli.merge(table, on=keys, how="left", indicator=True)
+    unmatched = joined.loc[joined["_merge"] == "left_only", keys].drop_duplicates()
+    if len(unmatched):
+        raise UsageError(
+            f"{option} has no row for {unmatched.to_dict('records')[:3]} of --stimuli."
+        )
+    names = [column for column in table.columns if column not in keys + [args.cv_groups]]
+    return joined[names], joined.drop(columns="_merge")

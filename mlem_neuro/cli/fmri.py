@@ -148,7 +148,7 @@ def register(commands):
         "patterns command writes it, else the mask)",
     )
     add_output_arguments(searchlight)
-    add_fit_arguments(searchlight)
+    add_fit_arguments(searchlight, precomputed=True)
 
     roi = new_command(
         commands, "roi", _roi, help="MLEM in every region of a label image; writes roi.tsv"
@@ -158,12 +158,19 @@ def register(commands):
     roi.add_argument("--atlas", required=True, help="label image (0 = background)")
     roi.add_argument("--mask", default=None, help="restrict regions to this mask")
     add_output_arguments(roi)
-    add_fit_arguments(roi)
+    add_fit_arguments(roi, precomputed=True)
 
 
 def _add_features_argument(parser):
     parser.add_argument(
         "--features",
         required=True,
-        help="CSV/TSV with one row per volume (columns: features, and the --cv-groups column)",
+        help="CSV/TSV of features: one row per volume, or, with --stimuli, one row per trial "
+        "type (any column shared with --stimuli is the key)",
+    )
+    parser.add_argument(
+        "--stimuli",
+        default=None,
+        help="TSV with one row per volume (the stimuli.tsv the patterns command writes), "
+        "joined to --features; its columns (run...) can be --cv-groups",
     )

@@ -186,8 +186,8 @@ class FeatureEncoder:
             raise ValueError(
                 f"Feature {name!r} has {missing_rows.size} missing value(s) (rows "
                 f"{missing_rows[:5].tolist()}{'...' if missing_rows.size > 5 else ''}). Fill "
-                "them, or pass missing='zero' to give pairs involving them distance 0 on "
-                "this feature."
+                "them, or pass missing='zero' (--missing zero on the command line) to give "
+                "pairs involving them distance 0 on this feature."
             )
 
     @staticmethod

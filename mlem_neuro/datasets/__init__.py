@@ -10,7 +10,15 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-__all__ = ["EEGSample", "HaxbySample", "haxby_features", "load_eeg_sample", "load_haxby"]
+__all__ = [
+    "EEGSample",
+    "HaxbySample",
+    "haxby_features",
+    "load_eeg_sample",
+    "load_haxby",
+    "write_haxby",
+    "write_eeg_sample",
+]
 
 
 @dataclass(frozen=True)
@@ -181,3 +189,70 @@ def haxby_features(trial_types):
             f"{sorted(HAXBY_CATEGORY_FEATURES.index)}."
         )
     return HAXBY_CATEGORY_FEATURES.loc[trial_types].reset_index(drop=True)
+
+
+def write_haxby(out_dir, *, overwrite=False):
+    """Write the bundled Haxby data as files a command-line user would have.
+
+    Parameters
+    ----------
+    out_dir : str, Path or ResultFolder
+        Receives ``run01_bold.nii.gz`` ... ``run12_bold.nii.gz`` (4D BOLD, TR
+        2.5 s in the headers), ``run01_events.tsv`` ... (BIDS events),
+        ``categories.csv`` (the feature coding of the 8 categories, keyed by
+        trial_type), ``mask_brain.nii.gz``, ``mask_vt.nii.gz`` and
+        ``roi_vt.nii.gz`` (the ventral temporal voxel and its in-brain
+        neighbours, the demo's ROI).
+    overwrite : bool
+
+    Returns
+    -------
+    Path
+    """
+    import shutil
+
+    import nibabel as nib
+    from scipy.ndimage import binary_dilation
+
+    from ..outputs import open_result_folder
+
+    haxby = load_haxby()
+    with open_result_folder(out_dir, "dataset", overwrite=overwrite) as folder:
+        for path in [*haxby.bold, *haxby.events, haxby.mask_brain, haxby.mask_vt]:
+            with resources.as_file(path) as source:
+                shutil.copyfile(source, folder.file(path.name))
+        HAXBY_CATEGORY_FEATURES.reset_index().to_csv(folder.file("categories.csv"), index=False)
+        brain = nib.load(folder.file("mask_brain.nii.gz"))
+        vt = np.asarray(nib.load(folder.file("mask_vt.nii.gz")).dataobj) > 0
+        roi = binary_dilation(vt) & (np.asarray(brain.dataobj) > 0)
+        folder.write_map("roi_vt", nib.Nifti1Image(roi.astype(np.uint8), brain.affine))
+        folder.update_summary(
+            dataset="Haxby et al. (2001), subject 1, 12 runs at 25 mm (PyMVPA 2.6.5, MIT)",
+            t_r=haxby.t_r,
+        )
+    return folder.path
+
+
+def write_eeg_sample(out_dir, *, overwrite=False):
+    """Write the bundled EEG as an MNE epochs file with its metadata.
+
+    Parameters
+    ----------
+    out_dir : str, Path or ResultFolder
+        Receives ``sample-epo.fif``: 288 epochs, 10 channels, metadata
+        columns condition, modality and side.
+    overwrite : bool
+
+    Returns
+    -------
+    Path
+    """
+    from ..outputs import open_result_folder
+
+    with open_result_folder(out_dir, "dataset", overwrite=overwrite) as folder:
+        epochs = load_eeg_sample().to_epochs()
+        epochs.save(folder.file("sample-epo.fif"), verbose="error")
+        folder.update_summary(
+            dataset="MNE sample EEG, 288 epochs, 10 frontal channels, 150 Hz (neurokit2, MIT)"
+        )
+    return folder.path

@@ -166,12 +166,17 @@ def repetition_time(runs, t_r=None):
     found = [header_repetition_time(img) for img in runs]
     if t_r is not None:
         t_r = check_positive_float("t_r", t_r)
-        for run, value in enumerate(found):
-            if value is not None and abs(value - t_r) > 0.01 * t_r:
-                warn(
-                    f"t_r={t_r} s, but the header of run {run} says {value:g} s; the given "
-                    "t_r is used. Check which one is right: a wrong TR shifts every regressor."
-                )
+        differ = {
+            run: value
+            for run, value in enumerate(found)
+            if value is not None and abs(value - t_r) > 0.01 * t_r
+        }
+        if differ:
+            headers = ", ".join(f"run {run}: {value:g} s" for run, value in differ.items())
+            warn(
+                f"t_r={t_r} s, but the headers say otherwise ({headers}); the given t_r is "
+                "used. Check which one is right: a wrong TR shifts every regressor."
+            )
         return t_r
     if any(value is None for value in found):
         missing = [run for run, value in enumerate(found) if value is None]

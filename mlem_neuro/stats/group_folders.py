@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..core import check_positive_int, warn
+from ..core import check_positive_int, recorded_warnings, warn
 from ..outputs import open_result_folder, read_result
 from .group import group_layer_test, group_map_test, group_timecourse_test
 
@@ -226,25 +226,31 @@ def group_test(
     GroupTest
     """
     n_permutations = check_positive_int("n_permutations", n_permutations)
-    kind, data, axis = read_group_measure(folders, measure)
-    n_subjects = len(folders)
-    summary = _summary(n_subjects, n_permutations, kind, measure, folders)
+    with recorded_warnings() as messages:
+        kind, data, axis = read_group_measure(folders, measure)
+        summary = _summary(len(folders), n_permutations, kind, measure, folders)
+        outcome = _test(
+            kind, data, axis, n_permutations, tfce, cluster_threshold, radius, random_state
+        )
     summary["features"] = read_result(folders[0]).features
+    summary["warnings"] = messages
+    return GroupTest(kind, measure, [str(f) for f in folders], outcome, data, axis, summary)
+
+
+def _test(kind, data, axis, n_permutations, tfce, cluster_threshold, radius, random_state):
     if kind == "searchlight":
-        outcome = group_map_test(
+        return group_map_test(
             data,
             n_permutations=n_permutations,
             cluster_threshold=cluster_threshold,
             tfce=tfce,
             random_state=random_state,
         )
-    elif kind == "timecourse":
-        outcome = _timecourse_test(data, axis, n_permutations, radius, random_state)
-    else:
-        outcome = group_layer_test(
-            data, axis["layers"], n_permutations=n_permutations, random_state=random_state
-        )
-    return GroupTest(kind, measure, [str(f) for f in folders], outcome, data, axis, summary)
+    if kind == "timecourse":
+        return _timecourse_test(data, axis, n_permutations, radius, random_state)
+    return group_layer_test(
+        data, axis["layers"], n_permutations=n_permutations, random_state=random_state
+    )
 
 
 def _timecourse_test(data, axis, n_permutations, radius, random_state):
