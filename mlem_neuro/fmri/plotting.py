@@ -3,15 +3,23 @@
 import nibabel as nib
 import numpy as np
 
-__all__ = ["plot_searchlight", "plot_map_rows", "plot_regions", "mask_cut_coords"]
+__all__ = [
+    "plot_searchlight",
+    "plot_map_rows",
+    "plot_regions",
+    "mask_cut_coords",
+    "background",
+]
 
 MAX_TERMS_SHOWN = 6
 
 
 def mask_cut_coords(mask_img, n_cuts=5):
-    """World z coordinates of ``n_cuts`` axial slices spread over the mask (none empty)."""
+    """World z coordinates of ``n_cuts`` axial slices through the mask, away from its edges."""
     mask = np.asarray(mask_img.dataobj) > 0
     slices = np.flatnonzero(mask.any(axis=(0, 1)))
+    if len(slices) > 2 * n_cuts:  # leave out the first and last sixth: small caps of the brain
+        slices = slices[len(slices) // 6 : len(slices) - len(slices) // 6]
     picks = slices[np.unique(np.linspace(0, len(slices) - 1, n_cuts).round().astype(int))]
     centre = np.argwhere(mask).mean(axis=0)
     voxels = [[centre[0], centre[1], index] for index in picks]
@@ -93,9 +101,18 @@ def plot_searchlight(result, max_terms=MAX_TERMS_SHOWN):
     return plot_map_rows(
         rows,
         result.mask_img,
-        result.bg_img,
+        background(result.bg_img, result.parameters.get("space")),
         title=f"MLEM searchlight, {result.radius:g} mm spheres",
     )
+
+
+def background(bg_img, space):
+    """The image to draw maps on: the given one, else the MNI template for MNI spaces."""
+    if bg_img is not None or not str(space or "").upper().startswith("MNI"):
+        return bg_img
+    from nilearn.datasets import load_mni152_template
+
+    return load_mni152_template(resolution=2)
 
 
 def plot_regions(table, max_regions=30):

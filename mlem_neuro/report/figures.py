@@ -82,15 +82,16 @@ def metric_heatmaps(results, labels, n=4):
     return figure
 
 
-def steps_figure(steps, max_steps):
+def steps_figure(steps, max_steps=None):
     """Histogram of the optimisation steps each unit ran, with the step budget marked."""
     plt = _plt()
     figure, axis = plt.subplots(figsize=(6, 3.25), constrained_layout=True)
     axis.hist(steps, bins=min(50, max(5, len(np.unique(steps)))), color="0.4")
-    axis.axvline(max_steps, color="tab:red", linestyle="--", label=f"budget ({max_steps})")
+    if max_steps:
+        axis.axvline(max_steps, color="tab:red", linestyle="--", label=f"budget ({max_steps})")
+        axis.legend(fontsize="small")
     axis.set_xlabel("steps run (the most over folds)")
     axis.set_ylabel("units")
-    axis.legend(fontsize="small")
     axis.set_title("training length")
     return figure
 

@@ -80,7 +80,7 @@ def _searchlight(stored):
     from nilearn import plotting
 
     from ..fmri import SearchlightResult
-    from ..fmri.plotting import plot_searchlight
+    from ..fmri.plotting import background, plot_searchlight
 
     result = SearchlightResult.from_stored(stored)
     items = [
@@ -93,12 +93,13 @@ def _searchlight(stored):
     ]
     if _in_mni_space(stored.summary):
         display = plotting.plot_glass_brain(
-            result.score_img, plot_abs=False, colorbar=True, title="score", cmap="RdBu_r"
+            _finite(result.score_img), plot_abs=False, colorbar=True, title="score", cmap="RdBu_r"
         )
         items.append(Item("Glass brain of the score", figure=display.frame_axes.figure))
+    shown_on = background(result.bg_img, result.parameters.get("space"))
     viewer = plotting.view_img(
         _finite(result.score_img),
-        bg_img=result.bg_img if result.bg_img is not None else result.mask_img,
+        bg_img=shown_on if shown_on is not None else result.mask_img,
         threshold=None,
         title="score",
         black_bg=False,
