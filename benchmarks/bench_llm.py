@@ -72,9 +72,7 @@ def wide(args):
         layers.append((noise + strength * codes @ projection).astype(np.float32))
     layers = np.stack(layers)
     started = time.perf_counter()
-    profile = layer_profile(
-        features, layers, device=args.device, random_state=0
-    ).to_dataframe()
+    profile = layer_profile(features, layers, device=args.device, random_state=0).to_dataframe()
     batched = time.perf_counter() - started
     print(
         f"wide: 30 layers x 2000 sentences x 576, 7 features: profile in {batched:.1f} s on "

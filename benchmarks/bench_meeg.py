@@ -36,8 +36,7 @@ import torch
 from memory import PeakMemory
 from reference import run_reference
 
-from mlem_neuro.meeg import timecourse
-from mlem_neuro.meeg import sensor_neighbourhoods
+from mlem_neuro.meeg import sensor_neighbourhoods, timecourse
 
 
 def simulated_epochs(info, n_epochs, n_times, sfreq, seed=0):

@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import sys
@@ -38,10 +39,10 @@ __all__ = [
     "software_versions",
     "fit_parameters",
     "file_stem",
+    "bids_label",
 ]
 
 SUMMARY = "summary.json"
-UNITS = "units.npz"
 CHECKPOINT = "checkpoint"
 
 
@@ -93,6 +94,12 @@ def fit_parameters(options, cv, groups, n_stimuli, started):
     }
 
 
+def bids_label(name):
+    """A BIDS label (letters and digits) for a measure: "importance_a:b" -> "importanceAXB"."""
+    words = [word for word in re.split(r"[^0-9a-zA-Z]+", file_stem(name)) if word]
+    return words[0] + "".join(word[:1].upper() + word[1:] for word in words[1:])
+
+
 def file_stem(name):
     """File-name stem of a measure: "importance_a:b" is written as "importance_a_x_b"."""
     return str(name).replace(":", "_x_").replace("/", "-").replace(" ", "_")
@@ -124,6 +131,12 @@ class ResultFolder:
     label : str
         How errors name the folder (the command-line option, or the
         parameter of the Python call).
+    entities : dict, optional
+        BIDS entities ({"sub": "01", "task": "objects", "space": ...}): files
+        are then named like BIDS derivatives,
+        ``sub-01_task-objects_space-X_desc-score_mlem.nii.gz`` for "score";
+        summary.json maps each plain name to the file, and
+        :func:`read_result` reads either kind of folder alike.
 
     Attributes
     ----------
@@ -134,11 +147,12 @@ class ResultFolder:
         Entries of summary.json.
     """
 
-    def __init__(self, path, kind, *, overwrite=False, label="out_dir"):
+    def __init__(self, path, kind, *, overwrite=False, label="out_dir", entities=None):
         self.path = Path(path)
         self.kind = kind
         self.overwrite = overwrite
         self.label = label
+        self.entities = dict(entities or {})
         self.staging = self.path.parent / f".{self.path.name}.partial"
         self.summary = {"kind": kind}
         self._started = datetime.datetime.now(datetime.timezone.utc)
@@ -183,19 +197,19 @@ class ResultFolder:
 
     def write_map(self, name, img):
         """Write a NIfTI image as NAME.nii.gz; returns its file name."""
-        file = f"{file_stem(name)}.nii.gz"
+        file = self._name(name, ".nii.gz")
         img.to_filename(self.staging / file)
         return file
 
     def write_table(self, name, table):
         """Write a DataFrame as tab-separated NAME.tsv; returns its file name."""
-        file = f"{file_stem(name)}.tsv"
+        file = self._name(name, ".tsv")
         table.to_csv(self.staging / file, sep="\t", index=False, float_format="%.6g")
         return file
 
     def write_array(self, name, array):
         """Write an array as NAME.npy; returns its file name."""
-        file = f"{file_stem(name)}.npy"
+        file = self._name(name, ".npy")
         np.save(self.staging / file, np.asarray(array))
         return file
 
@@ -203,7 +217,7 @@ class ResultFolder:
         """Write a matplotlib figure (or nilearn display) as NAME.png and close it."""
         import matplotlib.pyplot as plt
 
-        file = f"{file_stem(name)}.png"
+        file = self._name(name, ".png")
         figure.savefig(self.staging / file, dpi=dpi)
         if hasattr(figure, "close"):
             figure.close()
@@ -215,7 +229,7 @@ class ResultFolder:
         """Write an :class:`mne.Info` as NAME-info.fif; returns its file name."""
         import mne
 
-        file = f"{file_stem(name)}-info.fif"
+        file = self._name(name, "-info.fif")
         mne.io.write_info(self.staging / file, info, overwrite=True)
         return file
 
@@ -241,14 +255,26 @@ class ResultFolder:
             arrays["fold_scores"] = results.fold_scores
         if "unit_steps" in results.info:
             arrays["steps"] = results.info["unit_steps"]
+        file = self._name("units", ".npz")
         np.savez_compressed(
-            self.staging / UNITS, **{key: np.asarray(value) for key, value in arrays.items()}
+            self.staging / file, **{key: np.asarray(value) for key, value in arrays.items()}
         )
         info = {key: value for key, value in results.info.items() if key != "unit_steps"}
         self.update_summary(
             features=list(results.feature_names), terms=list(results.term_names), fit_info=info
         )
-        return UNITS
+        return file
+
+    def _name(self, name, extension):
+        """The file name of ``name``: plain, or BIDS-like with this folder's entities."""
+        plain = f"{file_stem(name)}{extension}"
+        if not self.entities:
+            return plain
+        prefix = "_".join(f"{key}-{value}" for key, value in self.entities.items())
+        suffix = "info.fif" if extension == "-info.fif" else f"mlem{extension}"
+        named = f"{prefix}_desc-{bids_label(name)}_{suffix}"
+        self.summary.setdefault("files", {})[plain] = named
+        return named
 
     def update_summary(self, **entries):
         """Add entries to summary.json."""
@@ -314,6 +340,7 @@ class _Subfolder(ResultFolder):
         self.path = parent.path / name
         self.kind = kind
         self.label = parent.label
+        self.entities = {}
         self.staging = parent.staging / name
         self.summary = {"kind": kind}
         self._started = datetime.datetime.now(datetime.timezone.utc)
@@ -388,8 +415,8 @@ class StoredResult:
         return self.summary.get("features")
 
     def has(self, file):
-        """Whether the folder holds a file of that name."""
-        return (self.path / file).exists()
+        """Whether the folder holds a file of that (plain) name."""
+        return (self.path / self.summary.get("files", {}).get(file, file)).exists()
 
     def map(self, measure):
         """The NIfTI map of a measure ("score", "importance_<term>", "weight_<term>")."""
@@ -413,7 +440,7 @@ class StoredResult:
 
     def unit_results(self):
         """Every unit's results (scores, importances, metrics...) as :class:`UnitResults`."""
-        with np.load(self._existing(UNITS, "unit results")) as arrays:
+        with np.load(self._existing("units.npz", "unit results")) as arrays:
             stored = {key: arrays[key] for key in arrays.files}
         info = dict(self.summary.get("fit_info", {}))
         if "steps" in stored:
@@ -438,7 +465,7 @@ class StoredResult:
         }
 
     def _existing(self, file, what):
-        path = self.path / file
+        path = self.path / self.summary.get("files", {}).get(file, file)
         if not path.exists():
             raise FileNotFoundError(
                 f"{self.path} ({self.kind} result) has no {what!r}: {file} not found."

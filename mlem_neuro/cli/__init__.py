@@ -11,13 +11,13 @@ import argparse
 import sys
 
 from .. import __version__
-from . import datasets, demo, fmri, group, llm, meeg, report
+from . import bids, datasets, demo, fmri, group, llm, meeg, report
 from .arguments import UsageError
 from .console import console, one_line
 
 __all__ = ["main", "build_parser", "UsageError"]
 
-COMMANDS = (demo, datasets, fmri, meeg, llm, group, report)
+COMMANDS = (demo, datasets, fmri, meeg, llm, group, report, bids)
 
 try:
     from nibabel.filebasedimages import ImageFileError
@@ -55,7 +55,7 @@ def main(argv=None):
     -------
     int
         0 on success, 2 for a user error, 130 when interrupted, 1 for an
-        unexpected error.
+        unexpected error or (``bids``) a study in which some subject failed.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
@@ -65,7 +65,7 @@ def main(argv=None):
     args.command_line = "mlem-neuro " + " ".join(argv)
     with console(args.command, args.quiet):
         try:
-            args.run(args)
+            code = args.run(args)
         except KeyboardInterrupt:
             print(
                 f"mlem-neuro {args.command}: interrupted; rerun the same command to resume.",
@@ -86,7 +86,7 @@ def main(argv=None):
                 file=sys.stderr,
             )
             return 1
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

@@ -65,6 +65,44 @@ class UnitResults:
     null_importances: np.ndarray | None = None
     encoder: object | None = None
 
+    @classmethod
+    def concatenate(cls, parts):
+        """Results of disjoint sets of units, one after the other (the shards of a fit).
+
+        Parameters
+        ----------
+        parts : list of UnitResults
+            Fitted on the same features and folds.
+
+        Returns
+        -------
+        UnitResults
+        """
+        first = parts[0]
+
+        def stacked(name, axis=0):
+            values = [getattr(part, name) for part in parts]
+            return None if values[0] is None else np.concatenate(values, axis=axis)
+
+        info = dict(first.info)
+        steps = [part.info["unit_steps"] for part in parts if "unit_steps" in part.info]
+        if steps:
+            info["unit_steps"] = np.concatenate(steps)
+            info["max_steps_run"] = int(info["unit_steps"].max())
+        for key in ("seconds", "units_at_step_budget"):
+            if key in info:
+                info[key] = sum(part.info[key] for part in parts)
+        return cls(
+            scores=stacked("scores"),
+            fold_scores=stacked("fold_scores", axis=1),
+            importances=pd.concat([part.importances for part in parts], ignore_index=True),
+            metrics=stacked("metrics"),
+            feature_names=first.feature_names,
+            term_names=first.term_names,
+            train_scores=stacked("train_scores"),
+            info=info,
+        )
+
     def to_dataframe(self):
         """One row per unit: score, then importance_<term> columns.
 

@@ -56,6 +56,7 @@ def estimate_patterns(
     *,
     method="lsa",
     confounds=None,
+    sample_masks=None,
     mask_img=None,
     hrf_model="glover",
     drift_model="cosine",
@@ -83,6 +84,8 @@ def estimate_patterns(
         the others grouped by trial_type; a stimulus is an event.
     confounds : DataFrame, path or list of them, optional
         Nuisance regressors, one table per run (rows = volumes).
+    sample_masks : list of int arrays, optional
+        Volumes kept in each run (scrubbing); None keeps every volume.
     mask_img : path or Nifti1Image, optional
         Voxels to model. None computes one EPI mask from all runs together
         (:func:`nilearn.masking.compute_multi_epi_mask`), so that every run
@@ -131,9 +134,10 @@ def estimate_patterns(
         warnings.filterwarnings("ignore", message=".*Generation of a mask has been requested")
         for run, (img, table) in enumerate(zip(runs, tables)):
             run_confounds = None if confounds is None else confounds[run]
+            kept = None if sample_masks is None else sample_masks[run]
             estimate = _least_squares_all if method == "lsa" else _least_squares_separate
             try:
-                run_betas, run_rows = estimate(img, table, run_confounds, model_kwargs)
+                run_betas, run_rows = estimate(img, table, run_confounds, kept, model_kwargs)
             except ValueError as error:
                 raise ValueError(f"GLM of run {run} failed: {error}") from error
             betas += run_betas
@@ -213,22 +217,26 @@ def common_epi_mask(runs):
     )
 
 
-def _least_squares_all(img, table, confounds, model_kwargs):
+def _least_squares_all(img, table, confounds, sample_mask, model_kwargs):
     """One beta map per trial_type of one run, from one model."""
     events = table[["onset", "duration", "trial_type"]].astype({"trial_type": str})
-    model = FirstLevelModel(**model_kwargs).fit(img, events=events, confounds=confounds)
+    model = FirstLevelModel(**model_kwargs).fit(
+        img, events=events, confounds=confounds, sample_masks=sample_mask
+    )
     trial_types = sorted(events["trial_type"].unique())
     betas = [model.compute_contrast(name, output_type="effect_size") for name in trial_types]
     return betas, [{"trial_type": name} for name in trial_types]
 
 
-def _least_squares_separate(img, table, confounds, model_kwargs):
+def _least_squares_separate(img, table, confounds, sample_mask, model_kwargs):
     """One beta map per event of one run, from one model per event."""
     betas, rows = [], []
     for index, event in table.iterrows():
         events = table[["onset", "duration", "trial_type"]].astype({"trial_type": str})
         events.loc[index, "trial_type"] = _TARGET
-        model = FirstLevelModel(**model_kwargs).fit(img, events=events, confounds=confounds)
+        model = FirstLevelModel(**model_kwargs).fit(
+            img, events=events, confounds=confounds, sample_masks=sample_mask
+        )
         betas.append(model.compute_contrast(_TARGET, output_type="effect_size"))
         rows.append({"trial_type": str(event["trial_type"]), "onset": event["onset"]})
     return betas, rows

@@ -13,7 +13,14 @@ from ..outputs import fit_parameters, open_result_folder
 from ..units import searchlight_spheres
 from .images import load_background, load_mask, load_patterns
 
-__all__ = ["SearchlightResult", "searchlight", "check_features"]
+__all__ = [
+    "SearchlightResult",
+    "SearchlightInputs",
+    "searchlight",
+    "searchlight_inputs",
+    "searchlight_result",
+    "check_features",
+]
 
 
 def check_features(features, n_volumes):
@@ -208,34 +215,87 @@ def searchlight(
     started = time.perf_counter()
     options = FitOptions.resolve(options, **settings)
     with recorded_warnings() as messages:
-        patterns_img = load_patterns(patterns)
-        features = check_features(features, patterns_img.shape[3])
-        mask = load_mask(mask_img, patterns_img)
-        inside = np.asarray(mask.dataobj).astype(bool)
-        membership = searchlight_spheres(inside, mask.affine, radius)
-        _warn_if_spheres_cover_the_mask(membership, radius)
-        Y = masking.apply_mask(patterns_img, mask)
+        inputs = searchlight_inputs(patterns, features, mask_img, radius)
         results = fit_units(
-            features,
-            Y,
-            membership,
+            inputs.features,
+            inputs.Y,
+            inputs.spheres,
             options=options,
             cv=cv,
             groups=groups,
             checkpoint=checkpoint,
         )
-    weights = results.term_weights()
-    parameters = fit_parameters(options, cv, groups, len(features), started)
+    parameters = fit_parameters(options, cv, groups, len(inputs.features), started)
     parameters["warnings"] = messages
+    background = None if bg_img is None else load_background(bg_img, inputs.patterns_img)
+    return searchlight_result(results, inputs.mask_img, radius, parameters, background)
+
+
+@dataclasses.dataclass
+class SearchlightInputs:
+    """What a searchlight fits: the masked patterns and the spheres.
+
+    Attributes
+    ----------
+    Y : array of shape (n_stimuli, n_mask_voxels)
+    spheres : sparse array of shape (n_mask_voxels, n_mask_voxels)
+        Row k: the members of the sphere centred on the k-th mask voxel.
+    mask_img : Nifti1Image
+    features : DataFrame of shape (n_stimuli, n_features)
+    patterns_img : Nifti1Image
+    """
+
+    Y: np.ndarray
+    spheres: object
+    mask_img: nib.Nifti1Image
+    features: pd.DataFrame
+    patterns_img: nib.Nifti1Image
+
+
+def searchlight_inputs(patterns, features, mask_img, radius):
+    """Load and check the patterns, mask and features; build the spheres.
+
+    Parameters are those of :func:`searchlight`.
+
+    Returns
+    -------
+    SearchlightInputs
+    """
+    patterns_img = load_patterns(patterns)
+    features = check_features(features, patterns_img.shape[3])
+    mask = load_mask(mask_img, patterns_img)
+    spheres = searchlight_spheres(np.asarray(mask.dataobj).astype(bool), mask.affine, radius)
+    _warn_if_spheres_cover_the_mask(spheres, radius)
+    Y = masking.apply_mask(patterns_img, mask)
+    return SearchlightInputs(Y, spheres, mask, features, patterns_img)
+
+
+def searchlight_result(results, mask_img, radius, parameters, bg_img=None):
+    """The maps of fitted spheres (one unit per mask voxel, in mask order).
+
+    Parameters
+    ----------
+    results : UnitResults
+    mask_img : Nifti1Image
+    radius : float
+    parameters : dict
+    bg_img : Nifti1Image, optional
+
+    Returns
+    -------
+    SearchlightResult
+    """
+    weights = results.term_weights()
     return SearchlightResult(
-        score_img=unit_values_img(results.scores, mask),
+        score_img=unit_values_img(results.scores, mask_img),
         importance_imgs={
-            term: unit_values_img(results.importances[term], mask) for term in results.term_names
+            term: unit_values_img(results.importances[term], mask_img)
+            for term in results.term_names
         },
-        weight_imgs={term: unit_values_img(weights[term], mask) for term in results.term_names},
-        mask_img=mask,
+        weight_imgs={term: unit_values_img(weights[term], mask_img) for term in results.term_names},
+        mask_img=mask_img,
         results=results,
         radius=float(radius),
         parameters=parameters,
-        bg_img=None if bg_img is None else load_background(bg_img, patterns_img),
+        bg_img=bg_img,
     )

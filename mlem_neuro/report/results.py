@@ -191,9 +191,13 @@ def _layers(stored):
 
 def _group(stored, link_from):
     kind = stored.summary.get("kind_tested")
-    items = {"searchlight": _group_maps, "timecourse": _group_timecourse, "layers": _group_layers}[
-        kind
-    ](stored)
+    builders = {
+        "searchlight": _group_maps,
+        "timecourse": _group_timecourse,
+        "layers": _group_layers,
+        "roi": _group_layers,
+    }
+    items = builders[kind](stored)
     items.append(Item("Subjects' reports", html=_subject_links(stored, link_from)))
     return items
 
@@ -259,15 +263,21 @@ def _group_timecourse(stored):
 def _group_layers(stored):
     import matplotlib.pyplot as plt
 
-    table = stored.table("group_layers")
+    name, column = (
+        ("group_roi", "label") if stored.has("group_roi.tsv") else ("group_layers", "layer")
+    )
+    table = stored.table(name)
     figure, axis = plt.subplots(figsize=(7, 3.5), constrained_layout=True)
-    axis.plot(table["layer"], table["mean"], "o-", color="black")
-    significant = table["pvalue_fwer"] < 0.05
-    axis.plot(table["layer"][significant], table["mean"][significant], "o", color="tab:orange")
-    axis.set_xlabel("layer")
+    positions = np.arange(len(table))
+    axis.plot(positions, table["mean"], "o-", color="black")
+    significant = (table["pvalue_fwer"] < 0.05).to_numpy()
+    axis.plot(positions[significant], table["mean"][significant], "o", color="tab:orange")
+    axis.set_xticks(positions, [str(label) for label in table[column]])
+    axis.set_xlabel(column)
     axis.set_ylabel(f"mean {stored.summary['measure']}")
     axis.set_title("orange: FWER p < 0.05")
-    return [Item("Group layer profile", figure=figure), Item("Layers", html=table_html(table))]
+    title = "Group region profile" if column == "label" else "Group layer profile"
+    return [Item(title, figure=figure), Item("Tests", html=table_html(table))]
 
 
 def _subject_links(stored, link_from):

@@ -9,6 +9,7 @@ max-t sign-flip test for layer profiles. The null hypothesis is always
 """
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -127,18 +128,21 @@ def group_map_test(
     finite = [nib.Nifti1Image(np.nan_to_num(volume), reference.affine) for volume in data]
     degrees = len(imgs) - 1
     z = stats.t.isf(cluster_threshold / (2 if two_sided else 1), degrees)
-    outputs = non_parametric_inference(
-        finite,
-        design_matrix=pd.DataFrame({"intercept": np.ones(len(imgs))}),
-        second_level_contrast="intercept",
-        mask=mask_img,
-        n_perm=n_permutations,
-        two_sided_test=two_sided,
-        random_state=random_state,
-        n_jobs=n_jobs,
-        threshold=cluster_threshold,
-        tfce=tfce,
-    )
+    with warnings.catch_warnings():
+        # nilearn's own cluster maps are int64 images, which it converts and warns about.
+        warnings.filterwarnings("ignore", message="Data array used to create a new image")
+        outputs = non_parametric_inference(
+            finite,
+            design_matrix=pd.DataFrame({"intercept": np.ones(len(imgs))}),
+            second_level_contrast="intercept",
+            mask=mask_img,
+            n_perm=n_permutations,
+            two_sided_test=two_sided,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            threshold=cluster_threshold,
+            tfce=tfce,
+        )
     names = {
         "logp_max_t": "voxel",
         "logp_max_size": "cluster_size",

@@ -19,7 +19,9 @@ from .group import group_layer_test, group_map_test, group_timecourse_test
 
 __all__ = ["GroupTest", "group_test", "read_group_measure", "smallest_pvalue"]
 
-TESTABLE = ("searchlight", "timecourse", "layers")
+TESTABLE = ("searchlight", "timecourse", "layers", "roi")
+# Results with one value per labelled unit (layer, region), and the column of the labels.
+_LABELLED = {"layers": "layer", "roi": "label"}
 
 
 def read_group_measure(folders, measure="score"):
@@ -28,19 +30,19 @@ def read_group_measure(folders, measure="score"):
     Parameters
     ----------
     folders : list of str or Path
-        Result folders of ``searchlight``, ``timecourse`` or ``layers`` (all
+        Result folders of ``searchlight``, ``timecourse``, ``layers`` or ``roi`` (all
         of one kind, fitted on the same features).
     measure : str
         "score", "importance_<term>" or "weight_<term>".
 
     Returns
     -------
-    kind : {"searchlight", "timecourse", "layers"}
+    kind : {"searchlight", "timecourse", "layers", "roi"}
     data : list of Nifti1Image (searchlight) or array
         Time courses: (n_subjects, n_times) or (n_subjects, n_times,
-        n_channels); layers: (n_subjects, n_layers).
+        n_channels); layers and regions: (n_subjects, n_labels).
     axis : dict
-        "times", "ch_names" and "info" (spatial time courses) or "layers".
+        "times", "ch_names" and "info" (spatial time courses) or "labels".
     """
     results = [read_result(folder) for folder in folders]
     kinds = [result.kind for result in results]
@@ -53,7 +55,7 @@ def read_group_measure(folders, measure="score"):
     if kind not in TESTABLE:
         raise ValueError(
             f"{results[0].path} holds a {kind!r} result; group tests take searchlight, "
-            "timecourse or layers results."
+            "timecourse, layers or roi results."
         )
     for result in results[1:]:
         if result.features != results[0].features:
@@ -68,7 +70,7 @@ def read_group_measure(folders, measure="score"):
 
 
 def _stacked_tables(results, kind, measure):
-    name = "layers" if kind == "layers" else "timecourse"
+    name = kind
     tables = [result.table(name) for result in results]
     for result, table in zip(results, tables):
         if measure not in table.columns:
@@ -76,10 +78,11 @@ def _stacked_tables(results, kind, measure):
                 f"{result.path / name}.tsv has no column {measure!r} (columns: "
                 f"{list(table.columns)})."
             )
-    if kind == "layers":
-        _check_same(results, [table["layer"].to_numpy() for table in tables], "layers")
+    if kind in _LABELLED:
+        column = _LABELLED[kind]
+        _check_same(results, [table[column].to_numpy() for table in tables], f"{column}s")
         values = np.stack([table[measure].to_numpy() for table in tables])
-        return values, {"layers": tables[0]["layer"].to_numpy()}
+        return values, {"labels": tables[0][column].to_numpy()}
     if "channel" not in tables[0].columns:
         _check_same(results, [table["time"].to_numpy() for table in tables], "time points")
         values = np.stack([table[measure].to_numpy() for table in tables])
@@ -191,6 +194,9 @@ class GroupTest:
     def _write_layers(self, folder):
         folder.write_table("group_layers", self.outcome)
 
+    def _write_roi(self, folder):
+        folder.write_table("group_roi", self.outcome.rename(columns={"layer": "label"}))
+
 
 def group_test(
     folders,
@@ -249,7 +255,7 @@ def _test(kind, data, axis, n_permutations, tfce, cluster_threshold, radius, ran
     if kind == "timecourse":
         return _timecourse_test(data, axis, n_permutations, radius, random_state)
     return group_layer_test(
-        data, axis["layers"], n_permutations=n_permutations, random_state=random_state
+        data, axis["labels"], n_permutations=n_permutations, random_state=random_state
     )
 
 
