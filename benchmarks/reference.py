@@ -10,17 +10,19 @@ import numpy as np
 RUNNER = Path(__file__).with_name("reference_runner.py")
 
 
-def run_reference(python, X, Y, seed=0, interactions=False):
+def run_reference(python, X, Y, seed=0, interactions=False, continuous=False):
     """Fit the reference MLEM through reference_runner.py, run by its environment's ``python``.
 
     Parameters
     ----------
     python : str
     X : array of shape (n_stimuli, n_features)
-        0/1 features.
+        0/1 features, or numeric ones with ``continuous``.
     Y : array of shape (n_stimuli, n_dims)
     seed : int
     interactions : bool
+    continuous : bool
+        ``X`` holds numeric features (else 0/1 categories).
 
     Returns
     -------
@@ -32,10 +34,11 @@ def run_reference(python, X, Y, seed=0, interactions=False):
     """
     with tempfile.TemporaryDirectory() as folder:
         data, output = Path(folder, "in.npz"), Path(folder, "out.npz")
-        np.savez(data, X=np.asarray(X).astype(int), Y=Y)
+        np.savez(data, X=np.asarray(X, dtype=float if continuous else int), Y=Y)
         command = [python, str(RUNNER), str(data), str(output), "--seed", str(seed)]
         started = time.perf_counter()
-        subprocess.run(command + (["--interactions"] if interactions else []), check=True)
+        command += ["--interactions"] if interactions else []
+        subprocess.run(command + (["--continuous"] if continuous else []), check=True)
         wall = time.perf_counter() - started
         with np.load(output) as result:
             return {key: result[key] for key in result.files}, wall

@@ -6,8 +6,8 @@ mlem_neuro's own environment. Usage::
 
     python reference_runner.py INPUT.npz OUTPUT.npz [--interactions] [--seed N]
 
-INPUT.npz holds ``X`` (n_stimuli, n_features) of 0/1 features and ``Y``
-(n_stimuli, n_dims). OUTPUT.npz receives ``metric`` (n_features, n_features)
+INPUT.npz holds ``X`` (n_stimuli, n_features) of 0/1 features (numeric ones
+with ``--continuous``) and ``Y`` (n_stimuli, n_dims). OUTPUT.npz receives ``metric`` (n_features, n_features)
 as the quadratic form of the predicted distance, at unit Frobenius norm,
 ``importances`` (n_terms,), and the fit and importance times in seconds.
 """
@@ -38,10 +38,13 @@ def main():
     parser.add_argument("--interactions", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--continuous", action="store_true", help="numeric features")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     data = np.load(args.input)
-    X = pd.DataFrame(data["X"]).astype("category")
+    X = pd.DataFrame(data["X"])
+    if not args.continuous:
+        X = X.astype("category")
     X.columns = [f"f{index}" for index in range(X.shape[1])]
     model = MLEM(interactions=args.interactions, random_seed=args.seed)
     started = time.perf_counter()

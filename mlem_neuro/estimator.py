@@ -24,8 +24,8 @@ class MLEM(BaseEstimator):
 
     Parameters
     ----------
-    interactions, distance, n_repeats, device, dtype, random_state, \
-units_per_chunk, pairs_per_batch, max_pairs, learning_rate, max_steps, \
+    interactions, distance, n_repeats, importance_precision, device, dtype, \
+random_state, units_per_chunk, pairs_per_batch, max_pairs, learning_rate, max_steps, \
 patience, tol, regularization, weight_decay, missing, \
 precomputed_features, correlation_warning, verbose
         The fit settings, documented once in :class:`mlem_neuro.FitOptions`
@@ -60,6 +60,7 @@ precomputed_features, correlation_warning, verbose
         interactions=False,
         distance="euclidean",
         n_repeats=5,
+        importance_precision=0.005,
         device="cpu",
         dtype="float32",
         random_state=None,
@@ -80,6 +81,7 @@ precomputed_features, correlation_warning, verbose
         self.interactions = interactions
         self.distance = distance
         self.n_repeats = n_repeats
+        self.importance_precision = importance_precision
         self.device = device
         self.dtype = dtype
         self.random_state = random_state

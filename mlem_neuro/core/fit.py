@@ -1,6 +1,7 @@
 """fit_units: one MLEM metric per unit, all units batched, with optional cross-validation."""
 
 import logging
+import math
 import time
 
 import numpy as np
@@ -8,7 +9,7 @@ import torch
 
 from .checkpoint import ChunkCheckpoint, fingerprint
 from .chunks import plan_chunks, rows_per_chunk
-from .evaluation import score_weights
+from .evaluation import EvaluationPairs, importance_pairs_for_precision, score_weights
 from .folds import fold_pairs, make_folds, warn_about_degenerate_folds
 from .metric import term_weights
 from .options import FitOptions, make_generator
@@ -116,6 +117,8 @@ def fit_units(
         "n_pairs": len(problem.first),
         "all_pairs": problem.all_pairs,
         "pairs_per_batch": pairs_per_batch,
+        "pairs_per_step": fit.pairs_per_step,
+        "importance_pairs": fit.importance_pairs(),
         "training": fit.mode,
         "n_folds": len(folds),
         "max_steps_run": int(steps.max()),
@@ -146,6 +149,10 @@ class _ChunkFit:
         self.device, self.dtype = device, options.torch_dtype
         self.generator = generator
         self.pairs_per_batch = pairs_per_batch
+        # Sampled steps refine a closed-form start: the batch whose feature correlations are
+        # stable to 0.02 (the reference rule's 0.01 needs 4 times as many pairs) suffices.
+        automatic = options.pairs_per_batch == "auto"
+        self.pairs_per_step = max(256, pairs_per_batch // 4) if automatic else pairs_per_batch
         self.terms = problem.terms(options.interactions).to(device, self.dtype)
         self.settings = TrainingSettings.from_options(options, len(problem.feature_names))
 
@@ -164,10 +171,16 @@ class _ChunkFit:
             with_importances=self.options.n_repeats > 0,
         )
         tests = [test for _, test in self.fold_pairs]
+        per_repeat = importance_pairs_for_precision(
+            self.options.importance_precision, self.options.n_repeats
+        )
+        self.evaluations = [EvaluationPairs(self.terms[test], per_repeat) for test in tests]
         warn_about_degenerate_folds(
             [self.terms[test] for test in tests], self.collector.term_names, len(folds)
         )
-        self.mode = training_mode(self.terms[self.fold_pairs[0][0]], self.pairs_per_batch)
+        self.mode = training_mode(
+            self.terms[self.fold_pairs[0][0]], self.pairs_per_batch, self.pairs_per_step
+        )
         plural = "s" if problem.n_units > 1 else ""
         logger.info("Fitting %d unit%s, %s.", problem.n_units, plural, self.mode)
         self.generalize = generalize
@@ -211,6 +224,11 @@ class _ChunkFit:
             self.dtype,
             orders_per_unit=len(self.orders),
         )
+
+    def importance_pairs(self):
+        """Pairs each importance repeat is scored on: "all", or the size of its sample."""
+        sampled = [pairs.sampled for pairs in self.evaluations]
+        return self.evaluations[0].pairs_per_repeat if any(sampled) else "all"
 
     @staticmethod
     def _members(chunk):
@@ -271,10 +289,11 @@ class _ChunkFit:
             self.generator,
             ranked=True,
             on_step=progress.step,
+            pairs_per_step=self.pairs_per_step,
         )
         weights = term_weights(learned, settings.interactions)
         ranks = ranker.standardised(block_index[:, test])
-        baseline, importance = self._score(weights, self.terms[test], ranks)
+        baseline, importance, spread = self._score(weights, self.evaluations[fold], ranks)
         shape = (len(members), len(block_index))
         if start == 0:
             real = torch.arange(0, shape[0] * shape[1], shape[1], device=weights.device)
@@ -286,6 +305,7 @@ class _ChunkFit:
                 importance[real],
                 learned[real],
                 unit_steps[real],
+                spread[real],
             )
             if self.generalize:
                 collector.store_for_generalization(fold, members, weights[real], ranks[real])
@@ -293,9 +313,15 @@ class _ChunkFit:
             fold, members, start, baseline.reshape(shape), importance.reshape(*shape, -1)
         )
 
-    def _score(self, weights, terms, ranks):
-        """Held-out scores and mean importance drops (NaN without repeats) of every row."""
-        scores, drops = score_weights(weights, terms, ranks, self.options.n_repeats, self.generator)
+    def _score(self, weights, pairs, ranks):
+        """Held-out scores, mean importance drops and their standard errors, of every row.
+
+        Without repeats, importances and standard errors are NaN.
+        """
+        n_repeats = self.options.n_repeats
+        scores, drops = score_weights(weights, pairs, ranks, n_repeats, self.generator)
         if not len(drops):
-            return scores, torch.full_like(weights, torch.nan)
-        return scores, drops.mean(dim=0)
+            missing = torch.full_like(weights, torch.nan)
+            return scores, missing, missing
+        spread = drops.std(dim=0) / math.sqrt(n_repeats) if n_repeats > 1 else drops[0] * torch.nan
+        return scores, drops.mean(dim=0), spread

@@ -26,17 +26,17 @@ class TermKeys:
     """
 
     def __init__(self, terms):
-        self.values, self.codes = [], []
+        self.values, self.codes, self.place = [], [], [1]
+        self.usable = True
         for column in terms.T:
             values, codes = torch.unique(column, return_inverse=True)
             self.values.append(values)
             self.codes.append(codes)
-        radices = [len(values) for values in self.values]
-        self.place = [1]
-        for radix in radices[:-1]:
-            self.place.append(self.place[-1] * radix)
-        self.n_keys = self.place[-1] * radices[-1]
-        self.usable = self.n_keys < _MAX_KEY
+            self.place.append(self.place[-1] * len(values))
+            if self.place[-1] >= _MAX_KEY:  # continuous terms: no need to code the others
+                self.usable = False
+                break
+        self.n_keys = self.place.pop()
         self._all_group_terms = None
         if self.usable:
             self.keys = sum(code * place for code, place in zip(self.codes, self.place))
@@ -82,23 +82,33 @@ class TermKeys:
         return torch.stack(columns, dim=1)
 
 
-def group_pairs(terms):
+def group_pairs(terms, at_most=None):
     """Group the pairs that share a term vector.
 
     Parameters
     ----------
     terms : tensor of shape (n_pairs, n_terms)
+    at_most : int, optional
+        Give up (return None) when there are more groups than this; decided
+        on the first ``2 * at_most`` pairs when they already hold more, so that
+        continuous designs are not sorted whole for nothing.
 
     Returns
     -------
     group_terms : tensor of shape (n_groups, n_terms)
     group_of_pair : long tensor of shape (n_pairs,)
     counts : tensor of shape (n_groups,)
+        Or None, with more than ``at_most`` groups.
     """
+    if at_most is not None and len(terms) > 2 * at_most:
+        if len(torch.unique(terms[: 2 * at_most], dim=0)) > at_most:
+            return None
     term_keys = TermKeys(terms)
     if not term_keys.usable:
-        return torch.unique(terms, dim=0, return_inverse=True, return_counts=True)
-    return term_keys.groups(term_keys.keys)
+        grouping = torch.unique(terms, dim=0, return_inverse=True, return_counts=True)
+    else:
+        grouping = term_keys.groups(term_keys.keys)
+    return None if at_most is not None and len(grouping[2]) > at_most else grouping
 
 
 def group_sums(values, group_of_pair, n_groups):

@@ -38,6 +38,12 @@ class FitOptions:
     n_repeats : int
         Shuffles per term for the permutation importances; 0 skips them
         (they are then NaN).
+    importance_precision : float
+        Standard error asked of each importance where it is estimated on
+        samples of pairs (continuous terms and many pairs): each repeat scores
+        its shuffles on its own sample of about ``2 / (n_repeats *
+        importance_precision**2)`` pairs. Importances over few pairs, or over
+        terms with few distinct values, are exact over every pair.
     device : str
         Where to compute: "cpu", "cuda", "cuda:N" or "mps". Patterns stay in
         host memory and one chunk of units at a time is moved there.
@@ -63,12 +69,15 @@ class FitOptions:
     max_steps : int
         Step budget of each fit.
     patience : "auto" or int
-        Steps without improvement of the training score by ``tol`` after
-        which a unit stops (its best step is kept). "auto": 20 steps when the
-        fit starts from the closed-form optimum (diagonal metric, grouped
-        exact mode), where it only refines, else 50.
+        Steps without improvement of the training score after which a unit
+        stops (its best step is kept). "auto": 20 steps when the fit starts
+        from the closed-form optimum (diagonal metric, grouped exact mode),
+        where it only refines; 30 in sampled mode (3 evaluations, see
+        :mod:`mlem_neuro.core.sampled`); else 50.
     tol : float
-        Smallest rise of the training score that counts as an improvement.
+        Smallest rise of the soft training score that counts as an
+        improvement in grouped (exact) mode. Sampled mode judges progress on
+        the exact score of a fixed sample of pairs, where any rise counts.
     regularization : float
         Soft-rank regularisation relative to the spread of the predictions
         (see :func:`mlem_neuro.core.ranking.scaled_soft_rank`).
@@ -89,6 +98,7 @@ class FitOptions:
     interactions: bool = False
     distance: str = "euclidean"
     n_repeats: int = 5
+    importance_precision: float = 0.005
     device: str = "cpu"
     dtype: str = "float32"
     random_state: int | None = None
@@ -183,6 +193,7 @@ _CHECKS = {
     "interactions": _check_bool,
     "distance": lambda name, value: check_option(name, value, NEURAL_DISTANCES + ("precomputed",)),
     "n_repeats": lambda name, value: check_positive_int(name, value, minimum=0),
+    "importance_precision": check_positive_float,
     "device": check_device_name,
     "dtype": _check_dtype,
     "random_state": _check_optional_int(0),

@@ -50,6 +50,10 @@ class UnitResults:
     encoder : FeatureEncoder or None
         How the features were coded (None for precomputed feature
         distances), to code new stimuli the same way.
+    importance_se : DataFrame of shape (n_units, n_terms) or None
+        Standard error of each importance, from the spread of its repeats
+        (and, where importances are scored on samples of pairs, of those
+        samples); NaN with fewer than 2 repeats.
     """
 
     scores: np.ndarray
@@ -64,6 +68,7 @@ class UnitResults:
     null_scores: np.ndarray | None = None
     null_importances: np.ndarray | None = None
     encoder: object | None = None
+    importance_se: pd.DataFrame | None = None
 
     @classmethod
     def concatenate(cls, parts):
@@ -96,6 +101,9 @@ class UnitResults:
             scores=stacked("scores"),
             fold_scores=stacked("fold_scores", axis=1),
             importances=pd.concat([part.importances for part in parts], ignore_index=True),
+            importance_se=None
+            if first.importance_se is None
+            else pd.concat([part.importance_se for part in parts], ignore_index=True),
             metrics=stacked("metrics"),
             feature_names=first.feature_names,
             term_names=first.term_names,
@@ -139,6 +147,14 @@ def _fold_mean(values):
         return np.nanmean(values, axis=0)
 
 
+def _fold_mean_se(errors):
+    """Standard error of the mean over folds of independent estimates (axis 0)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        counted = np.isfinite(errors).sum(axis=0)
+        return np.sqrt(np.nansum(errors**2, axis=0)) / np.where(counted, counted, np.nan)
+
+
 def _host(tensor):
     return tensor.detach().double().cpu().numpy()
 
@@ -168,6 +184,7 @@ class ResultCollector:
         self.importances = np.zeros((n_folds, n_units, n_terms))
         self.metrics = np.zeros((n_folds, n_units, n_features, n_features))
         self.steps = np.zeros((n_folds, n_units), dtype=np.int64)
+        self.importance_se = np.full((n_folds, n_units, n_terms), np.nan)
         self.flat = np.zeros(n_units, dtype=bool)
         self.null_scores = np.zeros((n_permutations, n_units), dtype=np.float32)
         self.null_importances = None
@@ -176,13 +193,14 @@ class ResultCollector:
         self.generalization = None
         self.generalization_inputs = False
 
-    def store(self, fold, members, scores, train_scores, importances, metrics, unit_steps):
-        """Keep one fold's results for the units ``members``."""
+    def store(self, fold, members, scores, train_scores, importances, metrics, unit_steps, spread):
+        """Keep one fold's results for the units ``members`` (``spread``: importances' SE)."""
         self.scores[fold, members] = _host(scores)
         self.train_scores[fold, members] = _host(train_scores)
         self.importances[fold, members] = _host(importances)
         self.metrics[fold, members] = _host(metrics)
         self.steps[fold, members] = unit_steps.cpu().numpy()
+        self.importance_se[fold, members] = _host(spread)
 
     def unit_steps(self):
         """Steps every unit ran, the most over folds: array of shape (n_units,)."""
@@ -196,6 +214,7 @@ class ResultCollector:
             "importances": (self.importances, 1),
             "metrics": (self.metrics, 1),
             "steps": (self.steps, 1),
+            "importance_se": (self.importance_se, 1),
             "flat": (self.flat, 0),
             "null_scores": (self.null_scores, 1),
         }
@@ -275,6 +294,7 @@ class ResultCollector:
             scores=_fold_mean(self.scores),
             fold_scores=self.scores if cross_validated else None,
             importances=pd.DataFrame(_fold_mean(self.importances), columns=self.term_names),
+            importance_se=pd.DataFrame(_fold_mean_se(self.importance_se), columns=self.term_names),
             metrics=metrics,
             feature_names=self.feature_names,
             term_names=self.term_names,

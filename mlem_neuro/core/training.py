@@ -15,7 +15,8 @@ Two ways to go over the pairs:
   weighted soft rank over groups. Used when the groups are few (categorical
   designs): each step then costs O(n_groups), with no sampling noise.
 - *sampled*: each step draws a batch of pairs (continuous features, many
-  stimuli).
+  stimuli), from a closed-form start, judged on a fixed evaluation sample
+  (:mod:`mlem_neuro.core.sampled`).
 """
 
 import dataclasses
@@ -25,6 +26,7 @@ import torch
 from .grouping import group_pairs, group_sums
 from .metric import initial_parameters, metric_from_parameters, term_weights
 from .ranking import pearson_rows, rankdata, scaled_soft_rank, standardise_rows
+from .sampled import fit_sampled
 
 __all__ = [
     "TrainingSettings",
@@ -107,15 +109,24 @@ def pearson_start(group_terms, counts, targets, floor=0.05):
     return torch.log(torch.expm1((solution / largest).clamp(min=floor)))
 
 
-def training_mode(terms, pairs_per_batch):
+def training_mode(terms, pairs_per_batch, pairs_per_step=None):
     """How :func:`fit_metrics` goes over these training pairs, in words."""
-    n_groups = group_pairs(terms)[0].shape[0]
-    if n_groups <= pairs_per_batch:
-        return f"exact over {len(terms)} pairs in {n_groups} groups"
-    return f"{pairs_per_batch} of {len(terms)} pairs per step"
+    grouping = group_pairs(terms, at_most=pairs_per_batch)
+    if grouping is not None:
+        return f"exact over {len(terms)} pairs in {len(grouping[2])} groups"
+    return f"sampled: {pairs_per_step or pairs_per_batch} of {len(terms)} pairs per step"
 
 
-def fit_metrics(terms, neural, settings, pairs_per_batch, generator, ranked=False, on_step=None):
+def fit_metrics(
+    terms,
+    neural,
+    settings,
+    pairs_per_batch,
+    generator,
+    ranked=False,
+    on_step=None,
+    pairs_per_step=None,
+):
     """Learn a metric for every unit.
 
     Parameters
@@ -126,8 +137,9 @@ def fit_metrics(terms, neural, settings, pairs_per_batch, generator, ranked=Fals
         Neural distances of the training pairs in each unit.
     settings : TrainingSettings
     pairs_per_batch : int
-        Pairs per step in sampled mode. When the pairs form no more groups
-        than this, every step uses every pair, grouped (exact).
+        When the pairs form no more groups than this, every step uses every
+        pair, grouped (exact); otherwise steps sample pairs
+        (:func:`mlem_neuro.core.sampled.fit_sampled`).
     generator : torch.Generator
         CPU generator for the batches.
     ranked : bool
@@ -137,59 +149,60 @@ def fit_metrics(terms, neural, settings, pairs_per_batch, generator, ranked=Fals
     on_step : callable, optional
         Called as ``on_step(n_steps, n_active)`` after every step, with the
         number of units still improving.
+    pairs_per_step : int, optional
+        Pairs of each sampled step (default ``pairs_per_batch``).
 
     Returns
     -------
     metrics : tensor of shape (n_units, n_features, n_features)
         The metric of the step with the best training score, per unit.
     train_scores : tensor of shape (n_units,)
-        That best soft Spearman correlation.
+        That best training score: the soft Spearman correlation over every
+        pair (grouped), or the exact one on a fixed sample of them (sampled).
     unit_steps : long tensor of shape (n_units,)
         Steps each unit ran before it stopped improving (``max_steps`` for a
         unit that never stopped).
     """
-    n_units, n_pairs = neural.shape
-    group_terms, group_of_pair, counts = group_pairs(terms)
-    grouped = group_terms.shape[0] <= pairs_per_batch
-    if grouped:
-        ranks = neural if ranked else standardise_rows(rankdata(neural))
-        targets = group_sums(ranks, group_of_pair, len(counts))
+    grouping = group_pairs(terms, at_most=pairs_per_batch)
+    ranks = neural if ranked else standardise_rows(rankdata(neural))
+    if grouping is None:
+        step = pairs_per_step or pairs_per_batch
+        return fit_sampled(terms, ranks, settings, step, generator, on_step)
+    group_terms, group_of_pair, counts = grouping
+    targets = group_sums(ranks, group_of_pair, len(counts))
+    return _fit_grouped(group_terms, counts, targets, settings, on_step)
 
-    refining = grouped and not settings.interactions
+
+def _fit_grouped(group_terms, counts, targets, settings, on_step):
+    """Every step over every pair, through the groups of pairs that share their terms."""
+    n_units = targets.shape[0]
+    refining = not settings.interactions
     patience = settings.patience or (REFINE_PATIENCE if refining else PATIENCE)
     if refining:
         parameters = pearson_start(group_terms, counts, targets)
     else:
         parameters = initial_parameters(
-            n_units, settings.n_features, settings.interactions, neural.dtype, neural.device
+            n_units, settings.n_features, settings.interactions, targets.dtype, targets.device
         )
     parameters.requires_grad_(True)
     optimiser = torch.optim.AdamW(
         [parameters], lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
-    best_scores = torch.full((n_units,), -torch.inf, dtype=neural.dtype, device=neural.device)
+    best_scores = torch.full((n_units,), -torch.inf, dtype=targets.dtype, device=targets.device)
     best_parameters = parameters.detach().clone()
-    steps_since_best = torch.zeros(n_units, dtype=torch.long, device=neural.device)
+    steps_since_best = torch.zeros(n_units, dtype=torch.long, device=targets.device)
     # Units that stopped improving leave the computation; the others go on.
-    active = torch.arange(n_units, device=neural.device)
-    unit_steps = torch.full((n_units,), settings.max_steps, device=neural.device)
+    active = torch.arange(n_units, device=targets.device)
+    unit_steps = torch.full((n_units,), settings.max_steps, device=targets.device)
     for n_steps in range(1, settings.max_steps + 1):
         active_parameters = parameters[active]
         weights = term_weights(
             metric_from_parameters(active_parameters, settings.n_features, settings.interactions),
             settings.interactions,
         )
-        if grouped:
-            predicted = weights @ group_terms.T
-            soft_ranks = scaled_soft_rank(predicted, settings.regularization, counts)
-            scores = pearson_rows(soft_ranks, targets[active], counts)
-        else:
-            batch = torch.randint(n_pairs, (pairs_per_batch,), generator=generator)
-            batch = batch.to(neural.device)
-            predicted = weights @ terms[batch].T
-            soft_ranks = scaled_soft_rank(predicted, settings.regularization)
-            batch_ranks = standardise_rows(rankdata(neural[:, batch][active]))
-            scores = pearson_rows(soft_ranks, batch_ranks)
+        predicted = weights @ group_terms.T
+        soft_ranks = scaled_soft_rank(predicted, settings.regularization, counts)
+        scores = pearson_rows(soft_ranks, targets[active], counts)
         with torch.no_grad():
             improved = scores > best_scores[active] + settings.tol
             best_scores[active] = torch.where(improved, scores, best_scores[active])

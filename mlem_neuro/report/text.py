@@ -148,7 +148,12 @@ def methods_paragraph(summary):
             f"({training.removeprefix('exact over ')} in the first fold)"
         )
     else:
-        steps = f"each step drew a batch of pairs ({training})"
+        steps = (
+            f"each step drew a batch of pairs ({training.removeprefix('sampled: ')}), from the "
+            "closed-form optimum on a sample of pairs, progress judged every 10 steps by the "
+            "exact Spearman correlation on a fixed sample of training pairs (the step size of "
+            "a unit halved at each evaluation without improvement)"
+        )
     sentences = [
         f"We fitted Metric Learning Encoding Models (MLEM; Jalouzot et al., 2024) with "
         f"mlem_neuro {versions.get('mlem_neuro', '')} (PyTorch {versions.get('torch', '')}) "

@@ -1,113 +1,19 @@
-"""Result folders: written whole or not at all, and read back by what they are.
-
-Every command and pipeline writes its outputs through :class:`ResultFolder`:
-files go to a temporary sibling (``.NAME.partial``) and the folder is renamed
-into place only when complete, with its ``summary.json``. So a result folder
-that exists is a finished result. An interrupted run leaves the temporary
-sibling, with the checkpoint of its finished chunks, for the next run of the
-same command to resume from.
-
-:func:`read_result` reads any result folder back (maps, tables, arrays, the
-per-unit results), for group tests and reports.
-"""
+"""ResultFolder: a result folder written in a temporary sibling and renamed into place."""
 
 import contextlib
-import dataclasses
 import datetime
 import json
 import os
-import platform
-import re
-import resource
 import shutil
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from . import __version__
-from .core import UnitResults
+from .naming import CHECKPOINT, SUMMARY, bids_label, file_stem
+from .provenance import peak_memory_mib, software_versions
+from .stored import OutputFolderError, StoredResult
 
-__all__ = [
-    "ResultFolder",
-    "OutputFolderError",
-    "open_result_folder",
-    "read_result",
-    "StoredResult",
-    "software_versions",
-    "fit_parameters",
-    "file_stem",
-    "bids_label",
-]
-
-SUMMARY = "summary.json"
-CHECKPOINT = "checkpoint"
-
-
-class OutputFolderError(OSError):
-    """A result folder cannot be written, or is not a finished result."""
-
-
-def software_versions():
-    """Versions of mlem_neuro, Python and the main dependencies, for summary files."""
-    import mne
-    import nibabel
-    import nilearn
-    import torch
-
-    return {
-        "mlem_neuro": __version__,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "nibabel": nibabel.__version__,
-        "nilearn": nilearn.__version__,
-        "mne": mne.__version__,
-    }
-
-
-def fit_parameters(options, cv, groups, n_stimuli, started):
-    """How a fit was run, for summary.json.
-
-    Parameters
-    ----------
-    options : FitOptions
-    cv : None, int or splitter
-    groups : array or None
-    n_stimuli : int
-    started : float
-        :func:`time.perf_counter` when the analysis started.
-
-    Returns
-    -------
-    dict
-    """
-    return {
-        "options": options.to_dict(),
-        "cv": None if cv is None else str(cv),
-        "grouped_cv": groups is not None,
-        "n_stimuli": int(n_stimuli),
-        "seconds": round(time.perf_counter() - started, 2),
-    }
-
-
-def bids_label(name):
-    """A BIDS label (letters and digits) for a measure: "importance_a:b" -> "importanceAXB"."""
-    words = [word for word in re.split(r"[^0-9a-zA-Z]+", file_stem(name)) if word]
-    return words[0] + "".join(word[:1].upper() + word[1:] for word in words[1:])
-
-
-def file_stem(name):
-    """File-name stem of a measure: "importance_a:b" is written as "importance_a_x_b"."""
-    return str(name).replace(":", "_x_").replace("/", "-").replace(" ", "_")
-
-
-def _peak_memory_mib():
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return round(peak / (1 << 20 if sys.platform == "darwin" else 1 << 10), 1)
+__all__ = ["ResultFolder", "OutputFolderError", "open_result_folder"]
 
 
 class ResultFolder:
@@ -253,6 +159,8 @@ class ResultFolder:
         }
         if results.fold_scores is not None:
             arrays["fold_scores"] = results.fold_scores
+        if results.importance_se is not None:
+            arrays["importance_se"] = results.importance_se.to_numpy()
         if "unit_steps" in results.info:
             arrays["steps"] = results.info["unit_steps"]
         file = self._name("units", ".npz")
@@ -320,7 +228,7 @@ class ResultFolder:
         self.summary.setdefault("versions", software_versions())
         self.summary["created"] = finished.isoformat(timespec="seconds")
         self.summary["wall_seconds"] = round((finished - self._started).total_seconds(), 2)
-        self.summary["peak_memory_mib"] = _peak_memory_mib()
+        self.summary["peak_memory_mib"] = peak_memory_mib()
         text = json.dumps(self.summary, indent=2, default=_json_default)
         (self.staging / SUMMARY).write_text(text, encoding="utf-8")
 
@@ -388,112 +296,3 @@ def open_result_folder(out, kind, *, overwrite=False, label="out_dir"):
     folder = ResultFolder(out, kind, overwrite=overwrite, label=label)
     yield folder
     folder.commit()
-
-
-@dataclasses.dataclass
-class StoredResult:
-    """A finished result folder, read back.
-
-    Attributes
-    ----------
-    path : Path
-    summary : dict
-        The content of summary.json.
-    """
-
-    path: Path
-    summary: dict
-
-    @property
-    def kind(self):
-        """What the folder holds ("searchlight", "timecourse", "layers"...)."""
-        return self.summary.get("kind")
-
-    @property
-    def features(self):
-        """The features the result was fitted on."""
-        return self.summary.get("features")
-
-    def has(self, file):
-        """Whether the folder holds a file of that (plain) name."""
-        return (self.path / self.summary.get("files", {}).get(file, file)).exists()
-
-    def map(self, measure):
-        """The NIfTI map of a measure ("score", "importance_<term>", "weight_<term>")."""
-        import nibabel as nib
-
-        return nib.load(self._existing(f"{file_stem(measure)}.nii.gz", measure))
-
-    def table(self, name):
-        """A tab-separated table of the folder, as a DataFrame."""
-        return pd.read_csv(self._existing(f"{file_stem(name)}.tsv", name), sep="\t")
-
-    def array(self, name):
-        """A .npy array of the folder."""
-        return np.load(self._existing(f"{file_stem(name)}.npy", name))
-
-    def info(self, name="sensors"):
-        """The :class:`mne.Info` written as NAME-info.fif."""
-        import mne
-
-        return mne.io.read_info(self._existing(f"{name}-info.fif", name), verbose="error")
-
-    def unit_results(self):
-        """Every unit's results (scores, importances, metrics...) as :class:`UnitResults`."""
-        with np.load(self._existing("units.npz", "unit results")) as arrays:
-            stored = {key: arrays[key] for key in arrays.files}
-        info = dict(self.summary.get("fit_info", {}))
-        if "steps" in stored:
-            info["unit_steps"] = stored["steps"]
-        return UnitResults(
-            scores=stored["scores"],
-            fold_scores=stored.get("fold_scores"),
-            importances=pd.DataFrame(stored["importances"], columns=self.summary["terms"]),
-            metrics=stored["metrics"],
-            feature_names=list(self.summary["features"]),
-            term_names=list(self.summary["terms"]),
-            train_scores=stored["train_scores"],
-            info=info,
-        )
-
-    def parts(self):
-        """Result folders nested in this one (the parts of a demo or a study), by name."""
-        return {
-            entry.name: read_result(entry)
-            for entry in sorted(self.path.iterdir())
-            if entry.is_dir() and (entry / SUMMARY).exists()
-        }
-
-    def _existing(self, file, what):
-        path = self.path / self.summary.get("files", {}).get(file, file)
-        if not path.exists():
-            raise FileNotFoundError(
-                f"{self.path} ({self.kind} result) has no {what!r}: {file} not found."
-            )
-        return path
-
-
-def read_result(path):
-    """Read a finished result folder.
-
-    Parameters
-    ----------
-    path : str or Path
-
-    Returns
-    -------
-    StoredResult
-    """
-    path = Path(path)
-    partial = path.parent / f".{path.name}.partial"
-    if not (path / SUMMARY).exists():
-        if partial.exists():
-            raise OutputFolderError(
-                f"{path} is an unfinished result: its run was interrupted. Rerun the same "
-                "command to resume it."
-            )
-        if not path.is_dir():
-            raise FileNotFoundError(f"result folder not found: {path}")
-        raise OutputFolderError(f"{path} is not a finished mlem_neuro result: it has no {SUMMARY}.")
-    summary = json.loads((path / SUMMARY).read_text(encoding="utf-8"))
-    return StoredResult(path, summary)

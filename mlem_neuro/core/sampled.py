@@ -1,0 +1,199 @@
+"""Training on sampled batches of pairs (continuous features, many stimuli), made to converge.
+
+When the training pairs take too many distinct feature-distance patterns to be
+grouped exactly, each step sees a random batch, and its soft Spearman score is
+noisy: keeping the step with the best batch score keeps a lucky early step and
+stops long before convergence. So:
+
+- the fit starts at the closed-form optimum of the Pearson correlation between
+  predicted distances and neural ranks, on a sample of pairs (for a full metric,
+  projected onto the positive semi-definite cone), and refines from there;
+- progress is judged every few steps by the exact Spearman correlation on a
+  fixed evaluation sample of the training pairs, not on the noisy batch. That
+  score has no sampling noise from one evaluation to the next, so any rise
+  counts: the best parameters on the sample are kept, and a unit stops when it
+  has not improved for ``patience`` steps (3 evaluations by default);
+- each unit's step size halves whenever an evaluation finds no improvement.
+"""
+
+import math
+
+import torch
+
+from .metric import metric_from_parameters, term_weights
+from .ranking import pearson_rows, rankdata, scaled_soft_rank, standardise_rows
+
+__all__ = [
+    "fit_sampled",
+    "closed_form_start",
+    "START_PAIRS",
+    "EVALUATION_PAIRS",
+    "EVALUATE_EVERY",
+    "SAMPLED_PATIENCE",
+]
+
+#: Pairs the closed-form start is computed on.
+START_PAIRS = 200_000
+#: Pairs of the fixed evaluation sample that progress is judged on.
+EVALUATION_PAIRS = 50_000
+#: Steps between two evaluations.
+EVALUATE_EVERY = 10
+#: Steps without improvement after which a unit stops, unless ``patience`` says otherwise.
+SAMPLED_PATIENCE = 30
+_DECAY = 0.5
+
+
+def _least_squares(terms, targets):
+    """Weights maximising the Pearson correlation of ``terms @ w`` with each row of targets."""
+    centred = terms - terms.mean(dim=0)
+    gram = centred.T @ centred
+    ridge = 1e-6 * torch.trace(gram) / len(gram) + torch.finfo(gram.dtype).tiny
+    identity = torch.eye(len(gram), dtype=gram.dtype, device=gram.device)
+    return torch.linalg.solve(gram + ridge * identity, (targets @ centred).T).T
+
+
+def closed_form_start(terms, ranks, n_features, interactions, floor=0.05):
+    """Parameters of the metric that best correlates (Pearson) with neural ranks.
+
+    Parameters
+    ----------
+    terms : tensor of shape (n_pairs, n_terms)
+    ranks : tensor of shape (n_units, n_pairs)
+        Standardised neural ranks.
+    n_features : int
+    interactions : bool
+    floor : float
+        Smallest weight (diagonal) or eigenvalue (full metric), relative to
+        the largest: a metric has none below zero.
+
+    Returns
+    -------
+    tensor of shape (n_units, n_params)
+    """
+    solution = _least_squares(terms.to(torch.float64), ranks.to(torch.float64))
+    if not interactions:  # the diagonal is the metric itself, through a softplus
+        largest = solution.max(dim=1, keepdim=True).values.clamp_min(
+            torch.finfo(solution.dtype).tiny
+        )
+        return torch.log(torch.expm1((solution / largest).clamp(min=floor))).to(terms.dtype)
+    metric = torch.diag_embed(solution[:, :n_features])
+    rows, cols = torch.triu_indices(n_features, n_features, offset=1)
+    metric[:, rows, cols] = metric[:, cols, rows] = solution[:, n_features:] / 2
+    values, vectors = torch.linalg.eigh(metric)
+    largest = values.max(dim=1, keepdim=True).values.clamp_min(torch.finfo(values.dtype).tiny)
+    values = (values / largest).clamp(min=floor)
+    # W = L L^T with L lower triangular, its diagonal through a softplus.
+    factor = torch.linalg.cholesky(vectors @ torch.diag_embed(values) @ vectors.transpose(1, 2))
+    diagonal = torch.log(torch.expm1(torch.diagonal(factor, dim1=1, dim2=2)))
+    return torch.cat([diagonal, factor[:, cols, rows]], dim=1).to(terms.dtype)
+
+
+class _UnitAdam:
+    """AdamW over the rows of a parameter tensor, each row (unit) with its own step size."""
+
+    def __init__(self, parameters, learning_rate, weight_decay, betas=(0.9, 0.999), eps=1e-8):
+        self.rate = torch.full_like(parameters[:, :1], learning_rate)
+        self.weight_decay, self.betas, self.eps = weight_decay, betas, eps
+        self.first = torch.zeros_like(parameters)
+        self.second = torch.zeros_like(parameters)
+        self.steps = torch.zeros_like(parameters[:, :1])
+
+    def step(self, parameters, gradient, rows):
+        """Update ``parameters[rows]`` (in place) from their ``gradient``."""
+        beta1, beta2 = self.betas
+        self.steps[rows] += 1
+        steps = self.steps[rows]
+        first = self.first[rows] * beta1 + (1 - beta1) * gradient
+        second = self.second[rows] * beta2 + (1 - beta2) * gradient**2
+        self.first[rows], self.second[rows] = first, second
+        corrected = (first / (1 - beta1**steps)) / ((second / (1 - beta2**steps)).sqrt() + self.eps)
+        rate = self.rate[rows]
+        parameters[rows] -= rate * (corrected + self.weight_decay * parameters[rows])
+
+    def slow_down(self, rows):
+        """Halve the step size of the units ``rows``."""
+        self.rate[rows] *= _DECAY
+
+
+def _sample(n_pairs, size, generator, device):
+    if n_pairs <= size:
+        return torch.arange(n_pairs, device=device)
+    return torch.randperm(n_pairs, generator=generator)[:size].to(device)
+
+
+def _spearman(parameters, terms, ranks, settings):
+    """Exact Spearman correlation of each unit's predictions with its (standardised) ranks."""
+    weights = term_weights(
+        metric_from_parameters(parameters, settings.n_features, settings.interactions),
+        settings.interactions,
+    )
+    return pearson_rows(standardise_rows(rankdata(weights @ terms.T)), ranks)
+
+
+def fit_sampled(terms, ranks, settings, pairs_per_step, generator, on_step=None):
+    """Learn every unit's metric from batches of sampled pairs.
+
+    Parameters
+    ----------
+    terms : tensor of shape (n_pairs, n_terms)
+    ranks : tensor of shape (n_units, n_pairs)
+        Standardised ranks of each unit's neural distances over the pairs.
+    settings : TrainingSettings
+    pairs_per_step : int
+    generator : torch.Generator
+    on_step : callable, optional
+        ``on_step(n_steps, n_active)`` after every step.
+
+    Returns
+    -------
+    metrics : tensor of shape (n_units, n_features, n_features)
+        The metric of each unit's best evaluation.
+    scores : tensor of shape (n_units,)
+        Its exact Spearman correlation on the evaluation sample.
+    unit_steps : long tensor of shape (n_units,)
+    """
+    n_units, n_pairs = ranks.shape
+    device = ranks.device
+    start = _sample(n_pairs, START_PAIRS, generator, device)
+    parameters = closed_form_start(
+        terms[start], standardise_rows(ranks[:, start]), settings.n_features, settings.interactions
+    )
+    evaluation = _sample(n_pairs, EVALUATION_PAIRS, generator, device)
+    evaluation_ranks = standardise_rows(rankdata(ranks[:, evaluation]))
+    best_scores = _spearman(parameters, terms[evaluation], evaluation_ranks, settings)
+    best = parameters.clone()
+    optimiser = _UnitAdam(parameters, settings.learning_rate, settings.weight_decay)
+    allowed = math.ceil((settings.patience or SAMPLED_PATIENCE) / EVALUATE_EVERY)
+    misses = torch.zeros(n_units, dtype=torch.long, device=device)
+    active = torch.arange(n_units, device=device)
+    unit_steps = torch.full((n_units,), settings.max_steps, device=device)
+    for n_steps in range(1, settings.max_steps + 1):
+        batch = torch.randint(n_pairs, (pairs_per_step,), generator=generator).to(device)
+        rows = parameters[active].requires_grad_(True)
+        weights = term_weights(
+            metric_from_parameters(rows, settings.n_features, settings.interactions),
+            settings.interactions,
+        )
+        soft_ranks = scaled_soft_rank(weights @ terms[batch].T, settings.regularization)
+        score = pearson_rows(soft_ranks, standardise_rows(ranks[active[:, None], batch]))
+        (gradient,) = torch.autograd.grad(-score.sum(), rows)
+        with torch.no_grad():
+            optimiser.step(parameters, gradient, active)
+            if n_steps % EVALUATE_EVERY == 0:
+                scores = _spearman(
+                    parameters[active], terms[evaluation], evaluation_ranks[active], settings
+                )
+                improved = scores > best_scores[active]
+                best_scores[active[improved]] = scores[improved]
+                best[active[improved]] = parameters[active[improved]]
+                misses[active] = torch.where(improved, 0, misses[active] + 1)
+                optimiser.slow_down(active[~improved])
+                done = misses[active] >= allowed
+                unit_steps[active[done]] = n_steps
+                active = active[~done]
+        if on_step is not None:
+            on_step(n_steps, active.numel())
+        if active.numel() == 0:
+            break
+    metrics = metric_from_parameters(best, settings.n_features, settings.interactions)
+    return metrics, best_scores, unit_steps
