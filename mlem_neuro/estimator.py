@@ -8,7 +8,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from .core import FitOptions, Problem, check_device, check_positive_int, fit_units, make_generator
 from .core.evaluation import score_weights, standardised_ranks
-from .core.metric import term_weights
 
 __all__ = ["MLEM"]
 
@@ -24,9 +23,9 @@ class MLEM(BaseEstimator):
 
     Parameters
     ----------
-    interactions, distance, n_repeats, importance_precision, device, dtype, \
-random_state, units_per_chunk, pairs_per_batch, max_pairs, learning_rate, max_steps, \
-patience, tol, regularization, weight_decay, missing, \
+    method, interactions, extra_terms, distance, n_repeats, importance_precision, \
+device, dtype, random_state, units_per_chunk, pairs_per_batch, max_pairs, \
+learning_rate, max_steps, patience, tol, regularization, weight_decay, missing, \
 precomputed_features, correlation_warning, verbose
         The fit settings, documented once in :class:`mlem_neuro.FitOptions`
         (``n_repeats`` is the default number of shuffles per term of
@@ -39,7 +38,10 @@ precomputed_features, correlation_warning, verbose
         names (diagonal when ``interactions`` is False).
     feature_names_in_ : ndarray of shape (n_features,)
     term_names_ : list of str
-        Features, then "a:b" interactions.
+        Features, then "a:b" interactions, then extra terms.
+    weights_ : Series of shape (n_terms,)
+        Weight of each term in the predicted distance (``W_ff``, ``2 W_ab``,
+        then the extra terms' weights).
     train_score_ : float
         Best soft Spearman correlation on the training pairs.
     pairs_per_batch_ : int
@@ -57,7 +59,9 @@ precomputed_features, correlation_warning, verbose
 
     def __init__(
         self,
+        method="mlem",
         interactions=False,
+        extra_terms=(),
         distance="euclidean",
         n_repeats=5,
         importance_precision=0.005,
@@ -78,7 +82,9 @@ precomputed_features, correlation_warning, verbose
         correlation_warning=0.5,
         verbose=False,
     ):
+        self.method = method
         self.interactions = interactions
+        self.extra_terms = extra_terms
         self.distance = distance
         self.n_repeats = n_repeats
         self.importance_precision = importance_precision
@@ -120,6 +126,7 @@ precomputed_features, correlation_warning, verbose
         self.feature_names_in_ = np.array(results.feature_names, dtype=object)
         self.n_features_in_ = len(results.feature_names)
         self.term_names_ = results.term_names
+        self.weights_ = results.term_weights().iloc[0]
         self.train_score_ = float(results.train_scores[0])
         self.pairs_per_batch_ = results.info["pairs_per_batch"]
         self.n_steps_ = results.info["max_steps_run"]
@@ -187,7 +194,8 @@ precomputed_features, correlation_warning, verbose
             )
         neural = problem.neural_distances(options.distance, device, options.torch_dtype)
         ranks = standardised_ranks(neural.of_units(problem.columns))
-        metric = torch.tensor(self.metric_.to_numpy(), dtype=options.torch_dtype, device=device)
-        weights = term_weights(metric[None], options.interactions)
-        terms = problem.terms(options.interactions).to(device, options.torch_dtype)
+        weights = torch.tensor(self.weights_.to_numpy(), dtype=options.torch_dtype, device=device)
+        layout = problem.layout(options.interactions, options.extra_terms)
+        terms = problem.terms(layout).to(device, options.torch_dtype)
+        weights = weights[None]
         return score_weights(weights, terms, ranks, n_repeats, generator)

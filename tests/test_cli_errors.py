@@ -1,10 +1,12 @@
 """Every user error of the command line is one line on stderr, exit status 2, naming the option."""
 
+import argparse
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from mlem_neuro.cli import main
+from mlem_neuro.cli import build_parser, main
 from mlem_neuro.datasets import haxby_features, load_haxby
 
 
@@ -62,6 +64,11 @@ CASES = {
     "bad --cv": (["--cv", "many"], "features.csv", "--cv expects 'auto', an integer or 'none'"),
     "missing values": (["--cv-groups", "run"], "gappy.csv", "--missing zero on the command"),
     "absent GPU": (["--device", "cuda:3"], "features.csv", "device='cuda:3' was requested"),
+    "unknown feature in an extra term": (
+        ["--extra-terms", "animate:wings"],
+        "features.csv",
+        "extra_terms ('animate', 'wings') names unknown feature(s) ['wings']",
+    ),
 }
 
 
@@ -104,3 +111,29 @@ def test_quiet_hides_progress_and_logs_but_not_warnings(inputs, tmp_path, capsys
     assert main(argv + ["--cv-groups", "run", "--out", str(tmp_path / "loud")]) == 0
     loud = capsys.readouterr().err
     assert "Fitting 129 units, exact over" in loud
+
+
+def test_no_two_flags_of_a_command_fill_the_same_setting():
+    # bids once had --method (GLM patterns) and --fit-method (MLEM or a regression)
+    # both writing args.method: the last one parsed won.
+    commands = next(
+        action
+        for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+    )
+    for name, parser in commands.choices.items():
+        destinations = [action.dest for action in parser._actions if action.dest != "help"]
+        repeated = {dest for dest in destinations if destinations.count(dest) > 1}
+        assert not repeated, (name, repeated)
+
+
+def test_fit_method_and_extra_terms_flags_reach_the_fit(inputs, tmp_path):
+    from mlem_neuro.outputs import read_result
+
+    argv = ["--fit-method", "nnls", "--extra-terms", "animate:face:large", "--n-repeats", "2"]
+    assert run(inputs, tmp_path, *argv) == 0
+    stored = read_result(tmp_path / "out")
+    assert stored.summary["options"]["method"] == "nnls"
+    assert stored.summary["options"]["extra_terms"] == [["animate", "face", "large"]]
+    assert stored.summary["terms"][-1] == "animate:face:large"
+    assert stored.unit_results().extra_weights.shape == (129, 1)

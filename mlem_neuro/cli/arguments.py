@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..core import NEURAL_DISTANCES, FitOptions, check_device
 from ..core.features import MISSING_POLICIES
+from ..core.regression import METHODS
 from ..core.validation import DTYPES
 from ..outputs import ResultFolder
 
@@ -36,9 +37,14 @@ class UsageError(ValueError):
 
 # How a FitOptions field is spelt and parsed on the command line, where it differs
 # from "--field-name" with the type of its default.
-_FLAGS = {"random_state": ("--seed", "--random-state")}
+_FLAGS = {"random_state": ("--seed", "--random-state"), "method": ("--fit-method",)}
 _CLI_DEFAULTS = {"random_state": 0}
-_CHOICES = {"distance": NEURAL_DISTANCES, "dtype": tuple(DTYPES), "missing": MISSING_POLICIES}
+_CHOICES = {
+    "distance": NEURAL_DISTANCES,
+    "dtype": tuple(DTYPES),
+    "missing": MISSING_POLICIES,
+    "method": METHODS,
+}
 _NOT_FLAGS = {"verbose"}  # --quiet
 
 
@@ -63,6 +69,13 @@ def _optional_int(text):
         return int(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from error
+
+
+def _product_term(text):
+    names = [name.strip() for name in text.split(":") if name.strip()]
+    if len(names) < 2:
+        raise argparse.ArgumentTypeError(f"expected FEATURE:FEATURE[:FEATURE...], got {text!r}")
+    return tuple(names)
 
 
 def _parser_type(field):
@@ -149,6 +162,17 @@ def add_fit_arguments(parser, folds=True, precomputed=False):
         default = _CLI_DEFAULTS.get(field.name, field.default)
         if field.type is bool:
             group.add_argument(*flags, dest=field.name, action="store_true", help=helps[field.name])
+            continue
+        if field.name == "extra_terms":
+            group.add_argument(
+                *flags,
+                dest=field.name,
+                nargs="*",
+                type=_product_term,
+                default=(),
+                metavar="A:B:C",
+                help=helps[field.name] + " (on the command line: a:b:c ...)",
+            )
             continue
         group.add_argument(
             *flags,

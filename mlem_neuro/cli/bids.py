@@ -30,7 +30,7 @@ def _config(args):
         radius=args.radius,
         atlas=args.atlas,
         confounds=args.confounds,
-        method=args.method,
+        method=args.pattern_method,
         tmin=args.tmin,
         tmax=args.tmax,
         baseline=None if args.no_baseline else (None, 0),
@@ -137,7 +137,7 @@ def register(commands):
         help="nilearn's fMRIPrep denoising strategy",
     )
     bids.add_argument(
-        "--method",
+        "--pattern-method",
         default="lsa",
         choices=["lsa", "lss"],
         help="fMRI patterns per trial type and run (lsa) or per event (lss)",

@@ -11,11 +11,11 @@ from .checkpoint import ChunkCheckpoint, fingerprint
 from .chunks import plan_chunks, rows_per_chunk
 from .evaluation import EvaluationPairs, importance_pairs_for_precision, score_weights
 from .folds import fold_pairs, make_folds, warn_about_degenerate_folds
-from .metric import term_weights
 from .options import FitOptions, make_generator
 from .permutation import SubsetRanks, orders_and_pair_index
 from .problem import Problem
 from .progress import FitProgress
+from .regression import fit_regression
 from .results import ResultCollector
 from .training import TrainingSettings, fit_metrics, training_mode
 from .user_warnings import warn
@@ -101,16 +101,17 @@ def fit_units(
     device = check_device(options.device)
     generator = make_generator(options.random_state)
     problem = Problem.build(features, Y, units, options, generator, feature_names)
+    layout = problem.layout(options.interactions, options.extra_terms)
     problem.check_design(options.correlation_warning)
     folds = make_folds(
         cv,
         groups,
         problem.n_stimuli,
         options.random_state,
-        degenerate=lambda test: problem.constant_term_names(test, options.interactions),
+        degenerate=lambda test: problem.constant_term_names(test, layout),
     )
     pairs_per_batch = problem.pairs_per_batch(options.pairs_per_batch, generator)
-    fit = _ChunkFit(problem, options, device, generator, pairs_per_batch)
+    fit = _ChunkFit(problem, layout, options, device, generator, pairs_per_batch)
     fit.run(folds, permutations, generalize, checkpoint)
     steps = fit.collector.unit_steps()
     info = {
@@ -144,8 +145,8 @@ def warn_about_flat_units(flat):
 class _ChunkFit:
     """The chunk loop of :func:`fit_units`: fit, score and collect every chunk of units."""
 
-    def __init__(self, problem, options, device, generator, pairs_per_batch):
-        self.problem, self.options = problem, options
+    def __init__(self, problem, layout, options, device, generator, pairs_per_batch):
+        self.problem, self.layout, self.options = problem, layout, options
         self.device, self.dtype = device, options.torch_dtype
         self.generator = generator
         self.pairs_per_batch = pairs_per_batch
@@ -153,8 +154,8 @@ class _ChunkFit:
         # stable to 0.02 (the reference rule's 0.01 needs 4 times as many pairs) suffices.
         automatic = options.pairs_per_batch == "auto"
         self.pairs_per_step = max(256, pairs_per_batch // 4) if automatic else pairs_per_batch
-        self.terms = problem.terms(options.interactions).to(device, self.dtype)
-        self.settings = TrainingSettings.from_options(options, len(problem.feature_names))
+        self.terms = problem.terms(layout).to(device, self.dtype)
+        self.settings = TrainingSettings.from_options(options, layout)
 
     def run(self, folds, permutations, generalize, checkpoint):
         problem = self.problem
@@ -166,7 +167,7 @@ class _ChunkFit:
             len(folds),
             problem.n_units,
             problem.feature_names,
-            problem.term_names(self.options.interactions),
+            self.layout,
             len(self.orders) - 1,
             with_importances=self.options.n_repeats > 0,
         )
@@ -281,17 +282,19 @@ class _ChunkFit:
 
     def _fit_fold(self, ranker, members, start, block_index, fold, train, test, progress):
         settings, collector = self.settings, self.collector
-        learned, best, unit_steps = fit_metrics(
-            self.terms[train],
-            ranker.standardised(block_index[:, train]),
-            settings,
-            self.pairs_per_batch,
-            self.generator,
-            ranked=True,
-            on_step=progress.step,
-            pairs_per_step=self.pairs_per_step,
-        )
-        weights = term_weights(learned, settings.interactions)
+        if self.options.method == "mlem":
+            weights, best, unit_steps = fit_metrics(
+                self.terms[train],
+                ranker.standardised(block_index[:, train]),
+                settings,
+                self.pairs_per_batch,
+                self.generator,
+                ranked=True,
+                on_step=progress.step,
+                pairs_per_step=self.pairs_per_step,
+            )
+        else:
+            weights, best, unit_steps = self._regress(ranker, block_index, train)
         ranks = ranker.standardised(block_index[:, test])
         baseline, importance, spread = self._score(weights, self.evaluations[fold], ranks)
         shape = (len(members), len(block_index))
@@ -303,7 +306,7 @@ class _ChunkFit:
                 baseline[real],
                 best[real],
                 importance[real],
-                learned[real],
+                weights[real],
                 unit_steps[real],
                 spread[real],
             )
@@ -312,6 +315,21 @@ class _ChunkFit:
         collector.store_null(
             fold, members, start, baseline.reshape(shape), importance.reshape(*shape, -1)
         )
+
+    def _regress(self, ranker, block_index, train):
+        """The least-squares baseline's metrics, their exact training scores, one step each."""
+        options = self.options
+        neural = ranker.neural[:, block_index[:, train]].reshape(-1, len(train))
+        weights = fit_regression(
+            self.terms[train],
+            neural,
+            self.layout,
+            nonnegative=options.method == "nnls",
+            squared=options.distance == "euclidean",
+        )
+        ranks = ranker.standardised(block_index[:, train])
+        scores = EvaluationPairs(self.terms[train]).scores(weights, ranks)
+        return weights, scores, torch.ones(len(weights), dtype=torch.long, device=weights.device)
 
     def _score(self, weights, pairs, ranks):
         """Held-out scores, mean importance drops and their standard errors, of every row.

@@ -6,6 +6,7 @@ import torch
 
 from .distances import NEURAL_DISTANCES
 from .features import MISSING_POLICIES
+from .regression import METHODS
 from .validation import (
     DTYPES,
     check_device_name,
@@ -28,9 +29,22 @@ class FitOptions:
 
     Parameters
     ----------
+    method : str
+        How each unit's metric is learned. "mlem": maximise the Spearman
+        correlation between predicted and neural distances (this package's
+        method). "nnls" and "ols": the FR-RSA-style baselines, least squares
+        of the squared neural distances on the same terms, with non-negative
+        ("nnls") or free ("ols") weights (see
+        :mod:`mlem_neuro.core.regression`). Scores and importances are computed
+        alike for all three, so they can be reported side by side.
     interactions : bool
         Learn a full metric (pairwise interactions of features) instead of a
         diagonal one.
+    extra_terms : tuple of tuples of str
+        Higher-order interactions to add as terms of their own, each the
+        product of the distances on two or more features, e.g.
+        ``(("animate", "size", "colour"),)``; each gets a free weight and a
+        permutation importance.
     distance : str
         Neural distance within a unit: "euclidean", "sqeuclidean",
         "correlation", "cosine" or "manhattan"; "precomputed" when Y is a
@@ -95,7 +109,9 @@ class FitOptions:
         Show progress and log messages.
     """
 
+    method: str = "mlem"
     interactions: bool = False
+    extra_terms: tuple = ()
     distance: str = "euclidean"
     n_repeats: int = 5
     importance_precision: float = 0.005
@@ -183,6 +199,25 @@ def _check_optional_int(minimum):
     return check
 
 
+def _check_extra_terms(name, value):
+    """A tuple of tuples of at least two distinct feature names."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise TypeError(
+            f"'{name}' must be a sequence of feature-name tuples such as (('a', 'b', 'c'),), "
+            f"got {value!r}."
+        )
+    terms = []
+    for term in value:
+        if isinstance(term, str) or len(term) < 2 or len(set(term)) != len(term):
+            raise ValueError(
+                f"Each of '{name}' must hold at least two distinct feature names, got {term!r}."
+            )
+        terms.append(tuple(str(feature) for feature in term))
+    if len(set(terms)) != len(terms):
+        raise ValueError(f"'{name}' lists a term twice: {value!r}.")
+    return tuple(terms)
+
+
 def _check_dtype(name, value):
     if isinstance(value, torch.dtype):
         value = str(value).removeprefix("torch.")
@@ -190,7 +225,9 @@ def _check_dtype(name, value):
 
 
 _CHECKS = {
+    "method": lambda name, value: check_option(name, value, METHODS),
     "interactions": _check_bool,
+    "extra_terms": _check_extra_terms,
     "distance": lambda name, value: check_option(name, value, NEURAL_DISTANCES + ("precomputed",)),
     "n_repeats": lambda name, value: check_positive_int(name, value, minimum=0),
     "importance_precision": check_positive_float,

@@ -14,7 +14,7 @@ from .chunks import NeuralDistances
 from .distances import check_patterns, check_precomputed_neural_distances
 from .features import FeatureEncoder, check_precomputed_feature_distances, pair_feature_distances
 from .membership import unit_columns
-from .metric import constant_terms, pair_terms, term_names
+from .metric import INTERACTION_SEPARATOR, TermLayout, constant_terms
 from .pairs import (
     estimate_pairs_per_batch,
     pair_pool,
@@ -138,19 +138,49 @@ class Problem:
             "pairs_differing": (distances > 0).double().mean(dim=0).tolist(),
         }
 
-    def constant_term_names(self, stimuli, interactions):
+    def layout(self, interactions, extra_terms=()):
+        """The :class:`TermLayout` of the fit, extra terms given by feature names.
+
+        Parameters
+        ----------
+        interactions : bool
+        extra_terms : sequence of sequences of str
+            Each a product of at least two of the features.
+
+        Returns
+        -------
+        TermLayout
+        """
+        extra = []
+        for term in extra_terms:
+            unknown = [name for name in term if name not in self.feature_names]
+            if unknown:
+                raise ValueError(
+                    f"extra_terms {tuple(term)} names unknown feature(s) {unknown}; the "
+                    f"features are {self.feature_names}."
+                )
+            if interactions and len(term) == 2:
+                raise ValueError(
+                    f"extra_terms {tuple(term)} is already the interaction "
+                    f"'{INTERACTION_SEPARATOR.join(term)}' of interactions=True; extra terms "
+                    "are for products of three or more features there."
+                )
+            extra.append(tuple(self.feature_names.index(name) for name in term))
+        return TermLayout(len(self.feature_names), bool(interactions), tuple(extra))
+
+    def constant_term_names(self, stimuli, layout):
         """Terms that take a single value over the pairs of some stimuli (a test fold)."""
         pairs = pairs_within(self.first, self.second, stimuli)
-        flat = constant_terms(self.terms(interactions)[pairs]).tolist()
-        return [name for name, single in zip(self.term_names(interactions), flat) if single]
+        flat = constant_terms(self.terms(layout)[pairs]).tolist()
+        return [name for name, single in zip(self.term_names(layout), flat) if single]
 
-    def terms(self, interactions):
-        """Terms of ``d^T W d`` for every pair: tensor of shape (n_pairs, n_terms)."""
-        return pair_terms(self.feature_distances, interactions)
+    def terms(self, layout):
+        """The terms of every pair: tensor of shape (n_pairs, n_terms)."""
+        return layout.values(self.feature_distances)
 
-    def term_names(self, interactions):
-        """Names of the terms: the features, then "a:b" interactions."""
-        return term_names(self.feature_names, interactions)
+    def term_names(self, layout):
+        """Names of the terms: the features, "a:b" interactions, "a:b:c" extra terms."""
+        return layout.names(self.feature_names)
 
     def neural_distances(self, distance, device, dtype):
         """The :class:`~mlem_neuro.core.chunks.NeuralDistances` of the pool's pairs."""

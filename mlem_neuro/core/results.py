@@ -50,6 +50,9 @@ class UnitResults:
     encoder : FeatureEncoder or None
         How the features were coded (None for precomputed feature
         distances), to code new stimuli the same way.
+    extra_weights : DataFrame of shape (n_units, n_extra) or None
+        Weights of the extra (higher-order) product terms, normalised with
+        the metrics: ``||W||_F**2 + sum(v_k**2) = 1``.
     importance_se : DataFrame of shape (n_units, n_terms) or None
         Standard error of each importance, from the spread of its repeats
         (and, where importances are scored on samples of pairs, of those
@@ -69,6 +72,7 @@ class UnitResults:
     null_importances: np.ndarray | None = None
     encoder: object | None = None
     importance_se: pd.DataFrame | None = None
+    extra_weights: pd.DataFrame | None = None
 
     @classmethod
     def concatenate(cls, parts):
@@ -104,6 +108,9 @@ class UnitResults:
             importance_se=None
             if first.importance_se is None
             else pd.concat([part.importance_se for part in parts], ignore_index=True),
+            extra_weights=None
+            if first.extra_weights is None
+            else pd.concat([part.extra_weights for part in parts], ignore_index=True),
             metrics=stacked("metrics"),
             feature_names=first.feature_names,
             term_names=first.term_names,
@@ -129,9 +136,12 @@ class UnitResults:
         -------
         DataFrame of shape (n_units, n_terms)
         """
-        interactions = len(self.term_names) > len(self.feature_names)
-        weights = term_weights(torch.from_numpy(self.metrics), interactions)
-        return pd.DataFrame(weights.numpy(), columns=self.term_names)
+        n_extra = 0 if self.extra_weights is None else self.extra_weights.shape[1]
+        interactions = len(self.term_names) - n_extra > len(self.feature_names)
+        weights = term_weights(torch.from_numpy(self.metrics), interactions).numpy()
+        if n_extra:
+            weights = np.concatenate([weights, self.extra_weights.to_numpy()], axis=1)
+        return pd.DataFrame(weights, columns=self.term_names)
 
     def metric_frame(self, unit):
         """The metric of one unit as a DataFrame indexed by feature names."""
@@ -165,7 +175,9 @@ class ResultCollector:
     Parameters
     ----------
     n_folds, n_units : int
-    feature_names, term_names : list of str
+    feature_names : list of str
+    layout : TermLayout
+        The terms fitted.
     n_permutations : int
         Permuted orders of the stimuli besides the real one.
     with_importances : bool
@@ -174,10 +186,18 @@ class ResultCollector:
     """
 
     def __init__(
-        self, n_folds, n_units, feature_names, term_names, n_permutations=0, with_importances=True
+        self,
+        n_folds,
+        n_units,
+        feature_names,
+        layout,
+        n_permutations=0,
+        with_importances=True,
     ):
+        term_names = layout.names(feature_names)
         n_features, n_terms = len(feature_names), len(term_names)
-        self.feature_names, self.term_names = feature_names, term_names
+        self.feature_names, self.term_names, self.layout = feature_names, term_names, layout
+        self.extra_weights = np.zeros((n_folds, n_units, len(layout.extra)))
         self.n_folds = n_folds
         self.scores = np.zeros((n_folds, n_units))
         self.train_scores = np.zeros((n_folds, n_units))
@@ -193,12 +213,17 @@ class ResultCollector:
         self.generalization = None
         self.generalization_inputs = False
 
-    def store(self, fold, members, scores, train_scores, importances, metrics, unit_steps, spread):
-        """Keep one fold's results for the units ``members`` (``spread``: importances' SE)."""
+    def store(self, fold, members, scores, train_scores, importances, weights, unit_steps, spread):
+        """Keep one fold's results for the units ``members``.
+
+        ``weights`` are the learned term weights, ``spread`` the standard
+        errors of the importances.
+        """
         self.scores[fold, members] = _host(scores)
         self.train_scores[fold, members] = _host(train_scores)
         self.importances[fold, members] = _host(importances)
-        self.metrics[fold, members] = _host(metrics)
+        self.metrics[fold, members] = _host(self.layout.metrics(weights))
+        self.extra_weights[fold, members] = _host(self.layout.extra_weights(weights))
         self.steps[fold, members] = unit_steps.cpu().numpy()
         self.importance_se[fold, members] = _host(spread)
 
@@ -213,6 +238,7 @@ class ResultCollector:
             "train_scores": (self.train_scores, 1),
             "importances": (self.importances, 1),
             "metrics": (self.metrics, 1),
+            "extra_weights": (self.extra_weights, 1),
             "steps": (self.steps, 1),
             "importance_se": (self.importance_se, 1),
             "flat": (self.flat, 0),
@@ -289,12 +315,20 @@ class ResultCollector:
     def results(self, cross_validated, info, encoder=None):
         """The :class:`UnitResults`: means over folds, metrics renormalised."""
         metrics = self.metrics.mean(axis=0)
-        metrics /= np.linalg.norm(metrics, axis=(1, 2), keepdims=True)
+        extra = self.extra_weights.mean(axis=0)
+        if extra.shape[1]:  # W and the extra weights are normalised together
+            scale = np.sqrt((metrics**2).sum(axis=(1, 2)) + (extra**2).sum(axis=1))
+            metrics, extra = metrics / scale[:, None, None], extra / scale[:, None]
+        else:
+            metrics /= np.linalg.norm(metrics, axis=(1, 2), keepdims=True)
         return UnitResults(
             scores=_fold_mean(self.scores),
             fold_scores=self.scores if cross_validated else None,
             importances=pd.DataFrame(_fold_mean(self.importances), columns=self.term_names),
             importance_se=pd.DataFrame(_fold_mean_se(self.importance_se), columns=self.term_names),
+            extra_weights=pd.DataFrame(extra, columns=self.term_names[self.layout.n_quadratic :])
+            if len(self.layout.extra)
+            else None,
             metrics=metrics,
             feature_names=self.feature_names,
             term_names=self.term_names,

@@ -20,7 +20,6 @@ import math
 
 import torch
 
-from .metric import metric_from_parameters, term_weights
 from .ranking import pearson_rows, rankdata, scaled_soft_rank, standardise_rows
 
 __all__ = [
@@ -52,7 +51,7 @@ def _least_squares(terms, targets):
     return torch.linalg.solve(gram + ridge * identity, (targets @ centred).T).T
 
 
-def closed_form_start(terms, ranks, n_features, interactions, floor=0.05):
+def closed_form_start(terms, ranks, layout, floor=0.05):
     """Parameters of the metric that best correlates (Pearson) with neural ranks.
 
     Parameters
@@ -60,8 +59,7 @@ def closed_form_start(terms, ranks, n_features, interactions, floor=0.05):
     terms : tensor of shape (n_pairs, n_terms)
     ranks : tensor of shape (n_units, n_pairs)
         Standardised neural ranks.
-    n_features : int
-    interactions : bool
+    layout : TermLayout
     floor : float
         Smallest weight (diagonal) or eigenvalue (full metric), relative to
         the largest: a metric has none below zero.
@@ -71,21 +69,23 @@ def closed_form_start(terms, ranks, n_features, interactions, floor=0.05):
     tensor of shape (n_units, n_params)
     """
     solution = _least_squares(terms.to(torch.float64), ranks.to(torch.float64))
-    if not interactions:  # the diagonal is the metric itself, through a softplus
-        largest = solution.max(dim=1, keepdim=True).values.clamp_min(
-            torch.finfo(solution.dtype).tiny
-        )
-        return torch.log(torch.expm1((solution / largest).clamp(min=floor))).to(terms.dtype)
-    metric = torch.diag_embed(solution[:, :n_features])
-    rows, cols = torch.triu_indices(n_features, n_features, offset=1)
-    metric[:, rows, cols] = metric[:, cols, rows] = solution[:, n_features:] / 2
-    values, vectors = torch.linalg.eigh(metric)
-    largest = values.max(dim=1, keepdim=True).values.clamp_min(torch.finfo(values.dtype).tiny)
-    values = (values / largest).clamp(min=floor)
-    # W = L L^T with L lower triangular, its diagonal through a softplus.
-    factor = torch.linalg.cholesky(vectors @ torch.diag_embed(values) @ vectors.transpose(1, 2))
-    diagonal = torch.log(torch.expm1(torch.diagonal(factor, dim1=1, dim2=2)))
-    return torch.cat([diagonal, factor[:, cols, rows]], dim=1).to(terms.dtype)
+    tiny = torch.finfo(solution.dtype).tiny
+    quadratic, extra = solution[:, : layout.n_quadratic], solution[:, layout.n_quadratic :]
+    if not layout.interactions:  # the diagonal is the metric itself, through a softplus
+        largest = quadratic.max(dim=1, keepdim=True).values.clamp_min(tiny)
+        parameters = [torch.log(torch.expm1((quadratic / largest).clamp(min=floor)))]
+    else:
+        values, vectors = torch.linalg.eigh(layout.metrics(quadratic))
+        largest = values.max(dim=1, keepdim=True).values.clamp_min(tiny)
+        values = (values / largest).clamp(min=floor)
+        # W = L L^T with L lower triangular, its diagonal through a softplus.
+        factor = torch.linalg.cholesky(vectors @ torch.diag_embed(values) @ vectors.transpose(1, 2))
+        rows, cols = torch.triu_indices(layout.n_features, layout.n_features, offset=1)
+        diagonal = torch.log(torch.expm1(torch.diagonal(factor, dim1=1, dim2=2)))
+        parameters = [diagonal, factor[:, cols, rows]]
+    # Extra terms keep their least-squares weight, on the scale of the metric's start.
+    parameters.append(extra / largest)
+    return torch.cat(parameters, dim=1).to(terms.dtype)
 
 
 class _UnitAdam:
@@ -123,10 +123,7 @@ def _sample(n_pairs, size, generator, device):
 
 def _spearman(parameters, terms, ranks, settings):
     """Exact Spearman correlation of each unit's predictions with its (standardised) ranks."""
-    weights = term_weights(
-        metric_from_parameters(parameters, settings.n_features, settings.interactions),
-        settings.interactions,
-    )
+    weights = settings.layout.weights(parameters)
     return pearson_rows(standardise_rows(rankdata(weights @ terms.T)), ranks)
 
 
@@ -146,8 +143,8 @@ def fit_sampled(terms, ranks, settings, pairs_per_step, generator, on_step=None)
 
     Returns
     -------
-    metrics : tensor of shape (n_units, n_features, n_features)
-        The metric of each unit's best evaluation.
+    weights : tensor of shape (n_units, n_terms)
+        The term weights of each unit's best evaluation.
     scores : tensor of shape (n_units,)
         Its exact Spearman correlation on the evaluation sample.
     unit_steps : long tensor of shape (n_units,)
@@ -155,9 +152,7 @@ def fit_sampled(terms, ranks, settings, pairs_per_step, generator, on_step=None)
     n_units, n_pairs = ranks.shape
     device = ranks.device
     start = _sample(n_pairs, START_PAIRS, generator, device)
-    parameters = closed_form_start(
-        terms[start], standardise_rows(ranks[:, start]), settings.n_features, settings.interactions
-    )
+    parameters = closed_form_start(terms[start], standardise_rows(ranks[:, start]), settings.layout)
     evaluation = _sample(n_pairs, EVALUATION_PAIRS, generator, device)
     evaluation_ranks = standardise_rows(rankdata(ranks[:, evaluation]))
     best_scores = _spearman(parameters, terms[evaluation], evaluation_ranks, settings)
@@ -170,10 +165,7 @@ def fit_sampled(terms, ranks, settings, pairs_per_step, generator, on_step=None)
     for n_steps in range(1, settings.max_steps + 1):
         batch = torch.randint(n_pairs, (pairs_per_step,), generator=generator).to(device)
         rows = parameters[active].requires_grad_(True)
-        weights = term_weights(
-            metric_from_parameters(rows, settings.n_features, settings.interactions),
-            settings.interactions,
-        )
+        weights = settings.layout.weights(rows)
         soft_ranks = scaled_soft_rank(weights @ terms[batch].T, settings.regularization)
         score = pearson_rows(soft_ranks, standardise_rows(ranks[active[:, None], batch]))
         (gradient,) = torch.autograd.grad(-score.sum(), rows)
@@ -195,5 +187,4 @@ def fit_sampled(terms, ranks, settings, pairs_per_step, generator, on_step=None)
             on_step(n_steps, active.numel())
         if active.numel() == 0:
             break
-    metrics = metric_from_parameters(best, settings.n_features, settings.interactions)
-    return metrics, best_scores, unit_steps
+    return settings.layout.weights(best), best_scores, unit_steps

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-__all__ = ["make_metric_data"]
+__all__ = ["make_metric_data", "make_continuous_data", "make_bent_distances"]
 
 
 def make_metric_data(
@@ -72,3 +72,84 @@ def make_metric_data(
     names = [f"f{index}" for index in range(n_features)]
     features = pd.DataFrame(X.astype(bool), columns=names)
     return features, Y, metric / np.linalg.norm(metric)
+
+
+def make_continuous_data(
+    n_stimuli=1000, n_features=6, n_dims=50, noise=0.5, scale=4.0, random_state=None
+):
+    """Continuous features with a known diagonal metric, and linear neural geometry.
+
+    Features are uniform on [0, 1]; feature ``f`` has weight ``w_f`` drawn in
+    [0.5, 2], except the last, whose weight is 0 (it shapes nothing). Patterns
+    are ``scale * x * sqrt(w)`` along orthonormal directions of ``n_dims``
+    dimensions, plus Gaussian noise: the expected squared distance between two
+    patterns grows linearly with ``d^T W d``.
+
+    Parameters
+    ----------
+    n_stimuli, n_features, n_dims : int
+    noise, scale : float
+    random_state : int or None
+
+    Returns
+    -------
+    features : DataFrame of shape (n_stimuli, n_features)
+        Columns "f0", "f1"...
+    Y : array of shape (n_stimuli, n_dims)
+    true_metric : array of shape (n_features, n_features)
+        Diagonal, unit Frobenius norm.
+    """
+    rng = np.random.default_rng(random_state)
+    X, weights = _continuous_features(rng, n_stimuli, n_features)
+    directions = np.linalg.qr(rng.standard_normal((n_dims, n_dims)))[0][:n_features]
+    Y = scale * (X * np.sqrt(weights)) @ directions + noise * rng.standard_normal(
+        (n_stimuli, n_dims)
+    )
+    return _table(X), Y, np.diag(weights) / np.linalg.norm(weights)
+
+
+def make_bent_distances(n_stimuli=1000, n_features=6, bend=2.0, noise=0.05, random_state=None):
+    """Continuous features, and neural distances that bend: a saturating function of the metric.
+
+    With ``x = d^T W d`` the true metric distance of a pair (features and
+    weights as in :func:`make_continuous_data`), the neural distance is
+    ``1 - exp(-bend * x / mean(x)) + noise``: it grows with ``x`` but
+    saturates, as distances between patterns do when the patterns are
+    non-linear features of the stimuli. A rank-based fit is blind to the bend;
+    least squares on the distances is not.
+
+    Parameters
+    ----------
+    n_stimuli, n_features : int
+    bend : float
+        How far typical pairs go into the saturation.
+    noise : float
+        Standard deviation of the Gaussian noise added to each distance.
+    random_state : int or None
+
+    Returns
+    -------
+    features : DataFrame of shape (n_stimuli, n_features)
+    distances : array of shape (n_stimuli, n_stimuli)
+        Symmetric, zero diagonal (use ``distance="precomputed"``).
+    true_metric : array of shape (n_features, n_features)
+    """
+    rng = np.random.default_rng(random_state)
+    X, weights = _continuous_features(rng, n_stimuli, n_features)
+    metric = ((X[:, None, :] - X[None, :, :]) ** 2 * weights).sum(axis=2)
+    distances = 1 - np.exp(-bend * metric / metric[np.triu_indices(n_stimuli, k=1)].mean())
+    upper = np.triu(rng.normal(0, noise, distances.shape), k=1)
+    distances = distances + upper + upper.T
+    np.fill_diagonal(distances, 0)
+    return _table(X), distances, np.diag(weights) / np.linalg.norm(weights)
+
+
+def _continuous_features(rng, n_stimuli, n_features):
+    X = rng.uniform(size=(n_stimuli, n_features))
+    weights = rng.uniform(0.5, 2.0, n_features)
+    weights[-1] = 0.0
+    return X, weights
+
+
+def _table(X):
+    return pd.DataFrame(X, columns=[f"f{index}" for index in range(X.shape[1])])

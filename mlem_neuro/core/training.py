@@ -24,7 +24,7 @@ import dataclasses
 import torch
 
 from .grouping import group_pairs, group_sums
-from .metric import initial_parameters, metric_from_parameters, term_weights
+from .metric import TermLayout
 from .ranking import pearson_rows, rankdata, scaled_soft_rank, standardise_rows
 from .sampled import fit_sampled
 
@@ -51,8 +51,7 @@ class TrainingSettings:
     and :data:`PATIENCE` otherwise.
     """
 
-    n_features: int
-    interactions: bool
+    layout: TermLayout
     learning_rate: float = 0.02
     weight_decay: float = 0.0
     max_steps: int = 1000
@@ -61,11 +60,10 @@ class TrainingSettings:
     regularization: float = 1.0
 
     @classmethod
-    def from_options(cls, options, n_features):
+    def from_options(cls, options, layout):
         """The training part of a :class:`~mlem_neuro.core.options.FitOptions`."""
         return cls(
-            n_features=n_features,
-            interactions=options.interactions,
+            layout=layout,
             learning_rate=options.learning_rate,
             weight_decay=options.weight_decay,
             max_steps=options.max_steps,
@@ -154,8 +152,9 @@ def fit_metrics(
 
     Returns
     -------
-    metrics : tensor of shape (n_units, n_features, n_features)
-        The metric of the step with the best training score, per unit.
+    weights : tensor of shape (n_units, n_terms)
+        The normalised term weights of the step with the best training
+        score, per unit (:meth:`TermLayout.metrics` gives the metric).
     train_scores : tensor of shape (n_units,)
         That best training score: the soft Spearman correlation over every
         pair (grouped), or the exact one on a fixed sample of them (sampled).
@@ -176,14 +175,13 @@ def fit_metrics(
 def _fit_grouped(group_terms, counts, targets, settings, on_step):
     """Every step over every pair, through the groups of pairs that share their terms."""
     n_units = targets.shape[0]
-    refining = not settings.interactions
+    layout = settings.layout
+    refining = not layout.interactions and not layout.extra
     patience = settings.patience or (REFINE_PATIENCE if refining else PATIENCE)
     if refining:
         parameters = pearson_start(group_terms, counts, targets)
     else:
-        parameters = initial_parameters(
-            n_units, settings.n_features, settings.interactions, targets.dtype, targets.device
-        )
+        parameters = layout.initial(n_units, targets.dtype, targets.device)
     parameters.requires_grad_(True)
     optimiser = torch.optim.AdamW(
         [parameters], lr=settings.learning_rate, weight_decay=settings.weight_decay
@@ -196,10 +194,7 @@ def _fit_grouped(group_terms, counts, targets, settings, on_step):
     unit_steps = torch.full((n_units,), settings.max_steps, device=targets.device)
     for n_steps in range(1, settings.max_steps + 1):
         active_parameters = parameters[active]
-        weights = term_weights(
-            metric_from_parameters(active_parameters, settings.n_features, settings.interactions),
-            settings.interactions,
-        )
+        weights = layout.weights(active_parameters)
         predicted = weights @ group_terms.T
         soft_ranks = scaled_soft_rank(predicted, settings.regularization, counts)
         scores = pearson_rows(soft_ranks, targets[active], counts)
@@ -219,7 +214,4 @@ def _fit_grouped(group_terms, counts, targets, settings, on_step):
         if active.numel() == 0:
             break
     with torch.no_grad():
-        metrics = metric_from_parameters(
-            best_parameters, settings.n_features, settings.interactions
-        )
-    return metrics, best_scores, unit_steps
+        return layout.weights(best_parameters), best_scores, unit_steps

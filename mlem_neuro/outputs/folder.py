@@ -161,6 +161,8 @@ class ResultFolder:
             arrays["fold_scores"] = results.fold_scores
         if results.importance_se is not None:
             arrays["importance_se"] = results.importance_se.to_numpy()
+        if results.extra_weights is not None:
+            arrays["extra_weights"] = results.extra_weights.to_numpy()
         if "unit_steps" in results.info:
             arrays["steps"] = results.info["unit_steps"]
         file = self._name("units", ".npz")

@@ -72,18 +72,23 @@ class StoredResult:
         info = dict(self.summary.get("fit_info", {}))
         if "steps" in stored:
             info["unit_steps"] = stored["steps"]
+        terms = list(self.summary["terms"])
+
+        def frame(key, columns):
+            return pd.DataFrame(stored[key], columns=columns) if key in stored else None
+
+        n_extra = stored["extra_weights"].shape[1] if "extra_weights" in stored else 0
         return UnitResults(
             scores=stored["scores"],
             fold_scores=stored.get("fold_scores"),
-            importances=pd.DataFrame(stored["importances"], columns=self.summary["terms"]),
+            importances=frame("importances", terms),
             metrics=stored["metrics"],
             feature_names=list(self.summary["features"]),
-            term_names=list(self.summary["terms"]),
+            term_names=terms,
             train_scores=stored["train_scores"],
             info=info,
-            importance_se=None
-            if "importance_se" not in stored
-            else pd.DataFrame(stored["importance_se"], columns=self.summary["terms"]),
+            importance_se=frame("importance_se", terms),
+            extra_weights=frame("extra_weights", terms[len(terms) - n_extra :]),
         )
 
     def parts(self):
