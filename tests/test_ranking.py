@@ -3,6 +3,7 @@ import pytest
 import scipy.stats
 import torch
 
+from mlem_neuro.core import ranking
 from mlem_neuro.core.ranking import (
     pearson_rows,
     rankdata,
@@ -65,6 +66,34 @@ def test_soft_rank_matches_a_plain_isotonic_solver():
     for strength in [0.05, 0.5, 5.0]:
         expected = np.stack([reference_soft_rank(row, strength) for row in values.numpy()])
         np.testing.assert_allclose(soft_rank(values, strength).numpy(), expected, atol=1e-9)
+
+
+def test_long_rows_solved_by_scipy_match_the_vectorised_passes(monkeypatch):
+    generator = torch.Generator().manual_seed(8)
+    n_items = ranking.SCIPY_MIN_ITEMS + 500
+    values = torch.randn(3, n_items, dtype=torch.float64, generator=generator)
+    counts = torch.randint(1, 4, (n_items,), generator=generator)
+    upstream = torch.randn(3, n_items, dtype=torch.float64, generator=generator)
+
+    def soft_ranks_and_gradient(weighted):
+        leaf = values.clone().requires_grad_(True)
+        soft = scaled_soft_rank(leaf, 0.1, counts if weighted else None)
+        (gradient,) = torch.autograd.grad((soft * upstream).sum(), leaf)
+        return soft.detach(), gradient
+
+    calls = []
+    solver = ranking.isotonic_regression
+    monkeypatch.setattr(
+        ranking, "isotonic_regression", lambda *a, **k: calls.append(1) or solver(*a, **k)
+    )
+    by_row = [soft_ranks_and_gradient(weighted) for weighted in (False, True)]
+    assert len(calls) == 6
+    monkeypatch.setattr(ranking, "SCIPY_MIN_ITEMS", 10**9)
+    passes = [soft_ranks_and_gradient(weighted) for weighted in (False, True)]
+    assert len(calls) == 6
+    for (soft, gradient), (expected_soft, expected_gradient) in zip(by_row, passes):
+        np.testing.assert_allclose(soft.numpy(), expected_soft.numpy(), atol=1e-8)
+        np.testing.assert_allclose(gradient.numpy(), expected_gradient.numpy(), atol=1e-8)
 
 
 def test_large_regularisation_is_affine_in_the_values():

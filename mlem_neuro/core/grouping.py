@@ -5,12 +5,15 @@ ranks and correlations over pairs can be computed over groups, weighted by
 their sizes.
 """
 
+import math
+
 import torch
 
 __all__ = ["TermKeys", "group_pairs", "group_sums"]
 
 _MAX_KEY = 2**62
 _MAX_DIRECT_KEYS = 2**16
+_PROBE_PAIRS = 4096
 
 
 class TermKeys:
@@ -27,8 +30,11 @@ class TermKeys:
 
     def __init__(self, terms):
         self.values, self.codes, self.place = [], [], [1]
-        self.usable = True
-        for column in terms.T:
+        # The distinct values of a few pairs bound those of all from below: enough
+        # to see that continuous terms overflow, without coding a million pairs.
+        at_least = math.prod(len(torch.unique(column)) for column in terms[:_PROBE_PAIRS].T)
+        self.usable = at_least < _MAX_KEY
+        for column in terms.T if self.usable else ():
             values, codes = torch.unique(column, return_inverse=True)
             self.values.append(values)
             self.codes.append(codes)

@@ -9,10 +9,14 @@ The differentiable rank is the l2-regularised soft rank of Blondel et al.
 (scaled) values onto the permutahedron, computed with a sort and an isotonic
 regression solved by pool-adjacent-violators (PAV). The PAV here merges every
 violating pair of adjacent blocks at once, so each pass is a handful of
-vectorised tensor operations over all rows, on CPU or GPU alike.
+vectorised tensor operations over all rows, on CPU or GPU alike. Long rows on
+the CPU (the sampled batches of continuous designs) go to SciPy's compiled PAV
+instead, one row at a time: their chains of merges make many passes.
 """
 
+import numpy as np
 import torch
+from scipy.optimize import isotonic_regression
 
 __all__ = [
     "rankdata",
@@ -96,6 +100,12 @@ def weighted_rankdata(values, counts):
     return torch.empty_like(sorted_ranks).scatter_(1, order, sorted_ranks)
 
 
+#: On the CPU, rows of at least this many items are solved by SciPy, row by row:
+#: measured on soft-rank batches of 4,096 pairs, 7-15x faster than the passes
+#: below; on short rows (a few hundred groups) and many units the passes win.
+SCIPY_MIN_ITEMS = 2048
+
+
 def _pool_adjacent_violators(targets, weights):
     """Weighted decreasing isotonic regression of each row, l2 loss.
 
@@ -123,6 +133,8 @@ def _pool_adjacent_violators(targets, weights):
     """
     n_rows, n_items = targets.shape
     device = targets.device
+    if device.type == "cpu" and n_items >= SCIPY_MIN_ITEMS:
+        return _pool_adjacent_violators_by_row(targets, weights)
     is_start = torch.zeros(n_rows, n_items + 1, dtype=torch.bool, device=device)
     active = torch.arange(n_rows, device=device)
     # blocks[0]: weighted sums, blocks[1]: weights, blocks[2]: number of items.
@@ -164,6 +176,26 @@ def _pool_adjacent_violators(targets, weights):
     block_weights = torch.zeros_like(block_sums).scatter_add_(1, block_of_item, weights)
     fitted = (block_sums / block_weights).gather(1, block_of_item)
     return block_of_item, block_weights, fitted
+
+
+def _pool_adjacent_violators_by_row(targets, weights):
+    """:func:`_pool_adjacent_violators` by :func:`scipy.optimize.isotonic_regression`, per row."""
+    solutions = [
+        isotonic_regression(row, weights=row_weights, increasing=False)
+        for row, row_weights in zip(targets.double().numpy(), weights.double().numpy())
+    ]
+    block_of_item = np.stack(
+        [np.repeat(np.arange(len(found.weights)), np.diff(found.blocks)) for found in solutions]
+    )
+    block_weights = np.zeros((len(solutions), max(len(found.weights) for found in solutions)))
+    for row, found in enumerate(solutions):
+        block_weights[row, : len(found.weights)] = found.weights
+    fitted = np.stack([found.x for found in solutions])
+    return (
+        torch.from_numpy(block_of_item),
+        torch.from_numpy(block_weights).to(targets.dtype),
+        torch.from_numpy(fitted).to(targets.dtype),
+    )
 
 
 class _IsotonicDecreasing(torch.autograd.Function):
