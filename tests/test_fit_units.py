@@ -3,9 +3,11 @@ import pandas as pd
 import pytest
 import scipy.sparse
 import scipy.stats
+import torch
 from sklearn.model_selection import LeaveOneGroupOut
 
 from mlem_neuro import fit_units
+from mlem_neuro.core.chunks import plan_chunks
 
 
 def test_planted_units_are_found_and_noise_units_are_not(planted_units):
@@ -149,3 +151,14 @@ def test_verbose_logs_the_training_mode(planted_units, caplog):
     with caplog.at_level(logging.INFO, logger="mlem_neuro"):
         fit_units(features, Y, units[:2], random_state=0, n_repeats=1, max_steps=3, verbose=True)
     assert "Fitting 2 units, exact over 1770 pairs in 8 groups" in caplog.text
+
+
+def test_chunks_of_many_stimuli_count_no_n_squared_memory():
+    # Sampled pairs of a million stimuli are compared by differences, never through an
+    # n x n Gram matrix: budgeting one (8 TB a unit) put every unit in a chunk of its own.
+    columns = [np.arange(10)] * 100
+    cpu = torch.device("cpu")
+    sampled = plan_chunks(columns, 1_000_000, 1_000_000, None, cpu, torch.float32)
+    assert len(sampled) <= 20
+    every_pair_of_20000 = plan_chunks(columns, 19_999 * 10_000, 20_000, None, cpu, torch.float32)
+    assert len(every_pair_of_20000) == 100

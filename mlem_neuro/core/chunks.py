@@ -10,7 +10,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from .distances import standardise_for_distance, unit_pair_distances
+from .distances import PAIRS_PER_DIFFERENCE, standardise_for_distance, unit_pair_distances
 from .evaluation import standardised_ranks
 from .membership import size_sorted_chunks
 
@@ -44,9 +44,17 @@ def chunk_budget(device):
 def _bytes_per_row(n_pairs, n_stimuli, widest, dtype):
     """Working memory of one unit (or one permuted copy of it) in a chunk."""
     element_bytes = torch.finfo(dtype).bits // 8
-    # Distances, soft ranks and gradients; Gram matrix and patterns; the int64
-    # sort positions and int32 counts behind SubsetRanks.
-    return element_bytes * (12 * n_pairs + 2 * n_stimuli**2 + n_stimuli * widest) + 36 * n_pairs
+    # Distances between patterns come from a Gram matrix when every pair is used,
+    # else from the differences of a few thousand pairs at a time (and a million
+    # stimuli need no n**2 of anything).
+    if n_pairs == n_stimuli * (n_stimuli - 1) // 2:
+        between_patterns = 2 * n_stimuli**2
+    else:
+        between_patterns = 3 * PAIRS_PER_DIFFERENCE * widest
+    # Distances, soft ranks and gradients; patterns; the int64 sort positions and
+    # int32 counts behind SubsetRanks.
+    elements = 12 * n_pairs + between_patterns + n_stimuli * widest
+    return element_bytes * elements + 36 * n_pairs
 
 
 def rows_per_chunk(n_pairs, n_stimuli, dtype, device):

@@ -161,11 +161,15 @@ def unit_pair_distances(patterns, mask, first, second, distance, all_pairs):
     return squared / 2  # 1 - r for unit-norm (centred) patterns
 
 
-def _pairwise_by_difference(patterns, first, second, p, pairs_per_step=4096):
+#: Pairs whose pattern differences are computed at once when not every pair is used.
+PAIRS_PER_DIFFERENCE = 4096
+
+
+def _pairwise_by_difference(patterns, first, second, p):
     """Sum of |differences|**p per pair, bounded in memory."""
     pieces = []
-    for start in range(0, len(first), pairs_per_step):
-        stop = start + pairs_per_step
+    for start in range(0, len(first), PAIRS_PER_DIFFERENCE):
+        stop = start + PAIRS_PER_DIFFERENCE
         difference = patterns[:, first[start:stop]] - patterns[:, second[start:stop]]
         pieces.append(difference.abs().pow(p).sum(dim=2))
     return torch.cat(pieces, dim=1)
