@@ -156,7 +156,10 @@ def test_an_interrupted_study_resumes(fmri_study, finished_study, engine, tmp_pa
     assert time.perf_counter() - started < 60
     resumed = read_result(target / "sub-03" / "task-objects_searchlight").map("score").get_fdata()
     uninterrupted = tmp_path / "clean"
-    run_participants(fmri_study, uninterrupted, cut, labels=["03"], engine=engine, verbose=False)
+    clean = run_participants(
+        fmri_study, uninterrupted, cut, labels=["03"], engine=engine, verbose=False
+    )
+    assert clean.succeeded, clean.failed
     clean = read_result(uninterrupted / "sub-03" / "task-objects_searchlight").map("score")
     np.testing.assert_array_equal(resumed, clean.get_fdata())
     # Finished subjects were not redone: their folders are those of the first run.
