@@ -40,6 +40,10 @@ EVALUATE_EVERY = 10
 #: Steps without improvement after which a unit stops, unless ``patience`` says otherwise.
 SAMPLED_PATIENCE = 30
 _DECAY = 0.5
+#: Soft-rank regularisation of each phase, relative to ``regularization``: a
+#: smooth objective first, then one closer to the exact Spearman correlation,
+#: from the best parameters so far (bent designs, full metrics).
+PHASES = (1.0, 0.3)
 
 
 def _least_squares(terms, targets):
@@ -152,39 +156,41 @@ def fit_sampled(terms, ranks, settings, pairs_per_step, generator, on_step=None)
     n_units, n_pairs = ranks.shape
     device = ranks.device
     start = _sample(n_pairs, START_PAIRS, generator, device)
-    parameters = closed_form_start(terms[start], standardise_rows(ranks[:, start]), settings.layout)
+    best = closed_form_start(terms[start], standardise_rows(ranks[:, start]), settings.layout)
     evaluation = _sample(n_pairs, EVALUATION_PAIRS, generator, device)
     evaluation_ranks = standardise_rows(rankdata(ranks[:, evaluation]))
-    best_scores = _spearman(parameters, terms[evaluation], evaluation_ranks, settings)
-    best = parameters.clone()
-    optimiser = _UnitAdam(parameters, settings.learning_rate, settings.weight_decay)
+    best_scores = _spearman(best, terms[evaluation], evaluation_ranks, settings)
     allowed = math.ceil((settings.patience or SAMPLED_PATIENCE) / EVALUATE_EVERY)
-    misses = torch.zeros(n_units, dtype=torch.long, device=device)
-    active = torch.arange(n_units, device=device)
-    unit_steps = torch.full((n_units,), settings.max_steps, device=device)
-    for n_steps in range(1, settings.max_steps + 1):
-        batch = torch.randint(n_pairs, (pairs_per_step,), generator=generator).to(device)
-        rows = parameters[active].requires_grad_(True)
-        weights = settings.layout.weights(rows)
-        soft_ranks = scaled_soft_rank(weights @ terms[batch].T, settings.regularization)
-        score = pearson_rows(soft_ranks, standardise_rows(ranks[active[:, None], batch]))
-        (gradient,) = torch.autograd.grad(-score.sum(), rows)
-        with torch.no_grad():
-            optimiser.step(parameters, gradient, active)
-            if n_steps % EVALUATE_EVERY == 0:
-                scores = _spearman(
-                    parameters[active], terms[evaluation], evaluation_ranks[active], settings
-                )
-                improved = scores > best_scores[active]
-                best_scores[active[improved]] = scores[improved]
-                best[active[improved]] = parameters[active[improved]]
-                misses[active] = torch.where(improved, 0, misses[active] + 1)
-                optimiser.slow_down(active[~improved])
-                done = misses[active] >= allowed
-                unit_steps[active[done]] = n_steps
-                active = active[~done]
-        if on_step is not None:
-            on_step(n_steps, active.numel())
-        if active.numel() == 0:
-            break
+    n_steps = 0
+    for sharpness in PHASES:
+        parameters = best.clone()
+        optimiser = _UnitAdam(parameters, settings.learning_rate, settings.weight_decay)
+        regularization = settings.regularization * sharpness
+        misses = torch.zeros(n_units, dtype=torch.long, device=device)
+        active = torch.arange(n_units, device=device)
+        unit_steps = torch.full((n_units,), settings.max_steps, device=device)
+        while active.numel() and n_steps < settings.max_steps:
+            n_steps += 1
+            batch = torch.randint(n_pairs, (pairs_per_step,), generator=generator).to(device)
+            rows = parameters[active].requires_grad_(True)
+            weights = settings.layout.weights(rows)
+            soft_ranks = scaled_soft_rank(weights @ terms[batch].T, regularization)
+            score = pearson_rows(soft_ranks, standardise_rows(ranks[active[:, None], batch]))
+            (gradient,) = torch.autograd.grad(-score.sum(), rows)
+            with torch.no_grad():
+                optimiser.step(parameters, gradient, active)
+                if n_steps % EVALUATE_EVERY == 0:
+                    scores = _spearman(
+                        parameters[active], terms[evaluation], evaluation_ranks[active], settings
+                    )
+                    improved = scores > best_scores[active]
+                    best_scores[active[improved]] = scores[improved]
+                    best[active[improved]] = parameters[active[improved]]
+                    misses[active] = torch.where(improved, 0, misses[active] + 1)
+                    optimiser.slow_down(active[~improved])
+                    done = misses[active] >= allowed
+                    unit_steps[active[done]] = n_steps
+                    active = active[~done]
+            if on_step is not None:
+                on_step(n_steps, active.numel())
     return settings.layout.weights(best), best_scores, unit_steps

@@ -3,7 +3,12 @@
 import numpy as np
 import pandas as pd
 
-__all__ = ["make_metric_data", "make_continuous_data", "make_bent_distances"]
+__all__ = [
+    "make_metric_data",
+    "make_continuous_data",
+    "make_bent_distances",
+    "make_interacting_distances",
+]
 
 
 def make_metric_data(
@@ -142,6 +147,42 @@ def make_bent_distances(n_stimuli=1000, n_features=6, bend=2.0, noise=0.05, rand
     distances = distances + upper + upper.T
     np.fill_diagonal(distances, 0)
     return _table(X), distances, np.diag(weights) / np.linalg.norm(weights)
+
+
+def make_interacting_distances(n_stimuli=1000, noise=0.3, random_state=None):
+    """Four continuous features, a full metric with two interactions, and noisy distances.
+
+    Features are uniform on [0, 1] with weights drawn in [0.5, 2]; the metric
+    adds a positive interaction between f0 and f1 (correlation 0.6 between
+    their axes) and a negative one between f2 and f3 (-0.5). The neural
+    distance of a pair is ``sqrt(d^T W d)`` plus Gaussian noise of
+    ``noise`` times the spread of those distances.
+
+    Parameters
+    ----------
+    n_stimuli : int
+    noise : float
+    random_state : int or None
+
+    Returns
+    -------
+    features : DataFrame of shape (n_stimuli, 4)
+    distances : array of shape (n_stimuli, n_stimuli)
+        Symmetric, zero diagonal (use ``distance="precomputed"``).
+    true_metric : array of shape (4, 4)
+        Unit Frobenius norm.
+    """
+    rng = np.random.default_rng(random_state)
+    X = rng.uniform(size=(n_stimuli, 4))
+    metric = np.diag(rng.uniform(0.5, 2.0, 4))
+    for (a, b), correlation in {(0, 1): 0.6, (2, 3): -0.5}.items():
+        metric[a, b] = metric[b, a] = correlation * np.sqrt(metric[a, a] * metric[b, b])
+    differences = np.abs(X[:, None, :] - X[None, :, :])
+    distances = np.sqrt(np.einsum("ijf,fg,ijg->ij", differences, metric, differences))
+    upper = np.triu(rng.normal(0, noise * distances.std(), distances.shape), k=1)
+    distances = distances + upper + upper.T
+    np.fill_diagonal(distances, 0)
+    return _table(X), distances, metric / np.linalg.norm(metric)
 
 
 def _continuous_features(rng, n_stimuli, n_features):
