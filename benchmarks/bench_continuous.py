@@ -1,6 +1,6 @@
 """Continuous features (issue 12): the sampled mode against the reference MLEM and FR-RSA.
 
-Three parts, each printing a Markdown table:
+Four parts, each printing a Markdown table:
 
 ``linear``
     ``make_continuous_data``: 6 uniform features, a diagonal metric whose last
@@ -18,10 +18,15 @@ Three parts, each printing a Markdown table:
     metric distance, at each ``--noises``. MLEM, the two least-squares baselines
     (``method="nnls"``, and ``method="ols"`` with interactions) and the reference
     (its precomputed mode, see reference_runner.py).
+``full``
+    ``make_interacting_distances``: 2,000 stimuli, four continuous features, a
+    full metric with a positive and a negative interaction, noisy distances
+    ``sqrt(d^T W d)``. MLEM with interactions, ordinary least squares with
+    interactions, and the reference with interactions; errors and fit times.
 
 Usage::
 
-    python benchmarks/bench_continuous.py linear large bent --seeds 3 \
+    python benchmarks/bench_continuous.py linear large bent full --seeds 3 \
         --reference-python /path/to/env-with-reference/bin/python
 
 Without ``--reference-python`` only mlem_neuro is measured. Times are wall
@@ -39,7 +44,11 @@ from memory import PeakMemory
 from reference import run_reference
 
 from mlem_neuro import fit_units
-from mlem_neuro.core.simulation import make_bent_distances, make_continuous_data
+from mlem_neuro.core.simulation import (
+    make_bent_distances,
+    make_continuous_data,
+    make_interacting_distances,
+)
 
 #: The FR-RSA-style baselines, as fit_units options.
 BASELINES = {"nnls": {"method": "nnls"}, "ols": {"method": "ols", "interactions": True}}
@@ -140,13 +149,31 @@ def bent(noises, seeds, n_stimuli, reference_python):
             print_row(row)
 
 
+def full(seeds, n_stimuli, reference_python):
+    header = ["seed", "error mlem", "fit s mlem", "error ols"]
+    print_header(header + (["error ref", "fit s ref"] if reference_python else []))
+    options = {"distance": "precomputed", "interactions": True, "n_repeats": 0}
+    for seed in range(seeds):
+        features, distances, truth = make_interacting_distances(n_stimuli, random_state=seed)
+        results, seconds = timed_fit(features, distances, random_state=seed, **options)
+        regression = fit_units(features, distances, method="ols", **options)
+        row = [str(seed), f"{error(results.metrics[0], truth):.4f}", f"{seconds:.2f}"]
+        row.append(f"{error(regression.metrics[0], truth):.4f}")
+        if reference_python:
+            out, _ = run_reference(
+                reference_python, features, distances, seed, interactions=True, precomputed=True
+            )
+            row += [f"{error(out['metric'], truth):.4f}", f"{float(out['fit_seconds']):.2f}"]
+        print_row(row)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("parts", nargs="+", choices=["linear", "large", "bent"])
+    parser.add_argument("parts", nargs="+", choices=["linear", "large", "bent", "full"])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--sizes", default="2000,20000,100000", help="comma-separated")
     parser.add_argument("--noises", default="0.02,0.05,0.1", help="comma-separated")
-    parser.add_argument("--bent-stimuli", type=int, default=2000)
+    parser.add_argument("--bent-stimuli", type=int, default=2000, help="bent and full")
     parser.add_argument("--large-stimuli", type=int, default=1_000_000)
     parser.add_argument("--large-features", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
@@ -161,9 +188,11 @@ def main():
             linear(sizes, args.seeds, args.reference_python)
         elif part == "large":
             large(args.large_stimuli, args.large_features, args.reference_python)
-        else:
+        elif part == "bent":
             noises = [float(noise) for noise in args.noises.split(",")]
             bent(noises, args.seeds, args.bent_stimuli, args.reference_python)
+        else:
+            full(args.seeds, args.bent_stimuli, args.reference_python)
 
 
 if __name__ == "__main__":
