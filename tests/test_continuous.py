@@ -9,13 +9,12 @@ import torch.nn.functional as F
 
 from mlem_neuro import MLEM, FitOptions, fit_units
 from mlem_neuro.core.metric import TermLayout
-from mlem_neuro.core.sampled import closed_form_start
 from mlem_neuro.core.simulation import (
     make_bent_distances,
     make_continuous_data,
     make_interacting_distances,
 )
-from mlem_neuro.core.training import pearson_start
+from mlem_neuro.core.start import closed_form_start, pearson_start
 from mlem_neuro.outputs import ResultFolder, read_result
 
 

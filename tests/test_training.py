@@ -2,7 +2,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mlem_neuro.core.training import pearson_start
+from mlem_neuro.core.start import pearson_start
 
 
 def test_pearson_start_is_weighted_least_squares_on_the_expanded_pairs():

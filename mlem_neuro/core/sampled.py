@@ -13,7 +13,10 @@ stops long before convergence. So:
   score has no sampling noise from one evaluation to the next, so any rise
   counts: the best parameters on the sample are kept, and a unit stops when it
   has not improved for ``patience`` steps (3 evaluations by default);
-- each unit's step size halves whenever an evaluation finds no improvement.
+- each unit's step size halves whenever an evaluation finds no improvement;
+- the whole runs in :data:`PHASES`: a smooth soft rank first, then a sharper
+  one from the best parameters so far, closer to the exact Spearman optimum
+  (which matters for full metrics and bent designs).
 """
 
 import math
@@ -21,10 +24,10 @@ import math
 import torch
 
 from .ranking import pearson_rows, rankdata, scaled_soft_rank, standardise_rows
+from .start import closed_form_start
 
 __all__ = [
     "fit_sampled",
-    "closed_form_start",
     "START_PAIRS",
     "EVALUATION_PAIRS",
     "EVALUATE_EVERY",
@@ -44,52 +47,6 @@ _DECAY = 0.5
 #: smooth objective first, then one closer to the exact Spearman correlation,
 #: from the best parameters so far (bent designs, full metrics).
 PHASES = (1.0, 0.3)
-
-
-def _least_squares(terms, targets):
-    """Weights maximising the Pearson correlation of ``terms @ w`` with each row of targets."""
-    centred = terms - terms.mean(dim=0)
-    gram = centred.T @ centred
-    ridge = 1e-6 * torch.trace(gram) / len(gram) + torch.finfo(gram.dtype).tiny
-    identity = torch.eye(len(gram), dtype=gram.dtype, device=gram.device)
-    return torch.linalg.solve(gram + ridge * identity, (targets @ centred).T).T
-
-
-def closed_form_start(terms, ranks, layout, floor=0.05):
-    """Parameters of the metric that best correlates (Pearson) with neural ranks.
-
-    Parameters
-    ----------
-    terms : tensor of shape (n_pairs, n_terms)
-    ranks : tensor of shape (n_units, n_pairs)
-        Standardised neural ranks.
-    layout : TermLayout
-    floor : float
-        Smallest weight (diagonal) or eigenvalue (full metric), relative to
-        the largest: a metric has none below zero.
-
-    Returns
-    -------
-    tensor of shape (n_units, n_params)
-    """
-    solution = _least_squares(terms.to(torch.float64), ranks.to(torch.float64))
-    tiny = torch.finfo(solution.dtype).tiny
-    quadratic, extra = solution[:, : layout.n_quadratic], solution[:, layout.n_quadratic :]
-    if not layout.interactions:  # the diagonal is the metric itself, through a softplus
-        largest = quadratic.max(dim=1, keepdim=True).values.clamp_min(tiny)
-        parameters = [torch.log(torch.expm1((quadratic / largest).clamp(min=floor)))]
-    else:
-        values, vectors = torch.linalg.eigh(layout.metrics(quadratic))
-        largest = values.max(dim=1, keepdim=True).values.clamp_min(tiny)
-        values = (values / largest).clamp(min=floor)
-        # W = L L^T with L lower triangular, its diagonal through a softplus.
-        factor = torch.linalg.cholesky(vectors @ torch.diag_embed(values) @ vectors.transpose(1, 2))
-        rows, cols = torch.triu_indices(layout.n_features, layout.n_features, offset=1)
-        diagonal = torch.log(torch.expm1(torch.diagonal(factor, dim1=1, dim2=2)))
-        parameters = [diagonal, factor[:, cols, rows]]
-    # Extra terms keep their least-squares weight, on the scale of the metric's start.
-    parameters.append(extra / largest)
-    return torch.cat(parameters, dim=1).to(terms.dtype)
 
 
 class _UnitAdam:
@@ -152,6 +109,8 @@ def fit_sampled(terms, ranks, settings, pairs_per_step, generator, on_step=None)
     scores : tensor of shape (n_units,)
         Its exact Spearman correlation on the evaluation sample.
     unit_steps : long tensor of shape (n_units,)
+        The step (counted over all phases) at which each unit stopped
+        improving in the last phase; ``max_steps`` where the budget ran out.
     """
     n_units, n_pairs = ranks.shape
     device = ranks.device

@@ -27,12 +27,12 @@ from .grouping import group_pairs, group_sums
 from .metric import TermLayout
 from .ranking import pearson_rows, rankdata, scaled_soft_rank, standardise_rows
 from .sampled import fit_sampled
+from .start import pearson_start
 
 __all__ = [
     "TrainingSettings",
     "fit_metrics",
     "training_mode",
-    "pearson_start",
     "PATIENCE",
     "REFINE_PATIENCE",
 ]
@@ -71,40 +71,6 @@ class TrainingSettings:
             tol=options.tol,
             regularization=options.regularization,
         )
-
-
-def pearson_start(group_terms, counts, targets, floor=0.05):
-    """Diagonal parameters that maximise the Pearson correlation with neural ranks.
-
-    As the soft-rank regularisation grows, the soft Spearman correlation
-    tends to the Pearson correlation between predicted distances and neural
-    ranks, which weighted least squares maximise in closed form. Starting
-    there, the optimiser only refines: on whole-brain searchlights it cuts
-    the steps several-fold with the same held-out scores. Weights are scaled
-    to a maximum of 1 and floored at ``floor`` (a negative least-squares
-    weight cannot be a metric weight).
-
-    Parameters
-    ----------
-    group_terms : tensor of shape (n_groups, n_features)
-    counts : tensor of shape (n_groups,)
-    targets : tensor of shape (n_units, n_groups)
-        Sums of the standardised neural ranks within each group.
-    floor : float
-
-    Returns
-    -------
-    parameters : tensor of shape (n_units, n_features)
-        Softplus parameters of the starting diagonal metrics.
-    """
-    weights = counts.to(group_terms.dtype)
-    centred = group_terms - (weights[:, None] * group_terms).sum(dim=0) / weights.sum()
-    gram = centred.T @ (weights[:, None] * centred)
-    ridge = 1e-6 * torch.trace(gram) / len(gram) + torch.finfo(gram.dtype).tiny
-    identity = torch.eye(len(gram), dtype=gram.dtype, device=gram.device)
-    solution = torch.linalg.solve(gram + ridge * identity, (targets @ centred).T).T
-    largest = solution.max(dim=1, keepdim=True).values.clamp_min(torch.finfo(solution.dtype).tiny)
-    return torch.log(torch.expm1((solution / largest).clamp(min=floor)))
 
 
 def training_mode(terms, pairs_per_batch, pairs_per_step=None):
