@@ -8,6 +8,7 @@ from sklearn.model_selection import LeaveOneGroupOut
 
 from mlem_neuro import fit_units
 from mlem_neuro.core.chunks import plan_chunks
+from mlem_neuro.core.pairs import pairs_within
 
 
 def test_planted_units_are_found_and_noise_units_are_not(planted_units):
@@ -162,3 +163,11 @@ def test_chunks_of_many_stimuli_count_no_n_squared_memory():
     assert len(sampled) <= 20
     every_pair_of_20000 = plan_chunks(columns, 19_999 * 10_000, 20_000, None, cpu, torch.float32)
     assert len(every_pair_of_20000) == 100
+
+
+def test_pairs_within_a_subset_whose_last_stimulus_no_pair_touches():
+    # A pool of pairs sampled from many need not touch every stimulus; a fold holding an
+    # untouched stimulus of the highest index once raised an IndexError (a flaky test).
+    first, second = torch.tensor([0, 1, 2]), torch.tensor([1, 2, 3])
+    assert pairs_within(first, second, np.array([1, 2, 5])).tolist() == [1]
+    assert pairs_within(first, second, np.array([], dtype=int)).tolist() == []

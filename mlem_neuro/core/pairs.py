@@ -64,8 +64,13 @@ def pairs_within(first, second, stimuli):
     selection : long tensor of shape (n_selected,)
         Indices into the pairs.
     """
-    member = torch.zeros(int(max(first.max(), second.max())) + 1, dtype=torch.bool)
-    member[torch.as_tensor(np.asarray(stimuli), dtype=torch.long)] = True
+    stimuli = torch.as_tensor(np.asarray(stimuli), dtype=torch.long)
+    # A pool drawn from many pairs need not touch every stimulus of the subset.
+    size = max(
+        (int(indices.max()) for indices in (first, second, stimuli) if len(indices)), default=-1
+    )
+    member = torch.zeros(size + 1, dtype=torch.bool)
+    member[stimuli] = True
     return torch.nonzero(member[first] & member[second]).squeeze(1)
 
 
