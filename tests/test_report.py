@@ -1,5 +1,6 @@
 """HTML reports: their sections and figures, and the page as a browser shows it."""
 
+import json
 import os
 import re
 import shutil
@@ -11,14 +12,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlem_neuro import FitOptions
+from mlem_neuro import FitOptions, fit_units
 from mlem_neuro.core import UnitResults
+from mlem_neuro.core.simulation import make_continuous_data
 from mlem_neuro.datasets import haxby_features, load_eeg_sample, load_haxby
 from mlem_neuro.fmri import SearchlightResult, estimate_patterns, searchlight
 from mlem_neuro.fmri.searchlight import unit_values_img
 from mlem_neuro.meeg import timecourse
 from mlem_neuro.outputs import fit_parameters
 from mlem_neuro.report import write_report
+from mlem_neuro.report.text import methods_paragraph
 
 SECTIONS = ["Summary", "Design", "Results", "Learned metrics", "Diagnostics", "Provenance"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -138,6 +141,39 @@ def test_searchlight_report_has_every_section_and_embeds_every_figure(searchligh
     assert "3-fold cross-validation over groups" in html
     assert "Interactive score map" in html and "Best spheres" in html
     assert "correlated across pairs of stimuli" in html  # the run's warning
+
+
+def methods_of(features, Y, **settings):
+    options = FitOptions(random_state=0, **settings)
+    results = fit_units(features, Y, options=options)
+    summary = {
+        "kind": "roi",
+        "unit_labels": ["region"],
+        "options": json.loads(json.dumps(options.to_dict())),
+        "fit_info": json.loads(json.dumps(results.info, default=str)),
+        "features": results.feature_names,
+        "n_stimuli": len(features),
+    }
+    return methods_paragraph(summary)
+
+
+def test_methods_paragraph_says_how_each_kind_of_fit_ran():
+    features, Y, _ = make_continuous_data(600, random_state=0)
+    sampled = methods_of(features, Y)
+    assert "fixed sample of 50,000 training pairs" in sampled
+    assert "regularisation 1 then 0.3" in sampled
+    assert "each repeat scored on its own random sample of 16,000 pairs" in sampled
+    assert "identity metric" not in sampled and "grouped by" not in sampled
+    regression = methods_of(features, Y, method="nnls", extra_terms=[("f0", "f1", "f2")])
+    assert "fitted by non-negative least squares" in regression
+    assert "We fitted metrics by non-negative least squares, the feature-reweighted" in regression
+    assert "squared euclidean neural distances" in regression
+    assert "f0:f1:f2 as extra terms" in regression
+    assert "AdamW" not in regression and "Spearman correlation (l2" not in regression
+    exact = methods_of(features > 0.5, Y, n_repeats=2)
+    assert "closed-form optimum of the Pearson correlation with neural ranks;" in exact
+    assert "grouped by feature-distance pattern" in exact
+    assert "(2 shuffles)" in exact
 
 
 def test_timecourse_report_shows_the_generalisation_caveat(timecourse_folder):

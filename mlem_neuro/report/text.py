@@ -123,8 +123,35 @@ def methods_paragraph(summary):
     if summary.get("kind") == "group":
         return group_methods_paragraph(summary)
     options = summary.get("options", {})
-    info = summary.get("fit_info", {})
     versions = summary.get("versions", {})
+    method = options.get("method", "mlem")
+    fitted = (
+        "Metric Learning Encoding Models (MLEM; Jalouzot et al., 2024)"
+        if method == "mlem"
+        else f"metrics by {_REGRESSIONS[method]}, the feature-reweighted RSA baseline of Metric "
+        "Learning Encoding Models (MLEM; Jalouzot et al., 2024),"
+    )
+    sentences = [
+        f"We fitted {fitted} with mlem_neuro {versions.get('mlem_neuro', '')} (PyTorch "
+        f"{versions.get('torch', '')}) {_units_sentence(summary)}.",
+        _model_sentence(summary),
+        _mlem_sentence(summary) if options.get("method", "mlem") == "mlem" else "",
+        _folds(summary),
+        _importance_sentence(summary),
+    ]
+    return "<p>" + " ".join(sentence for sentence in sentences if sentence) + "</p>"
+
+
+_REGRESSIONS = {
+    "nnls": "non-negative least squares",
+    "ols": "ordinary least squares",
+}
+
+
+def _model_sentence(summary):
+    """What was learned for each unit, and by which criterion."""
+    options = summary.get("options", {})
+    info = summary.get("fit_info", {})
     features = summary.get("features", [])
     metric = (
         "a full symmetric positive semi-definite metric W (features and their pairwise "
@@ -132,51 +159,86 @@ def methods_paragraph(summary):
         if options.get("interactions")
         else "a diagonal metric W"
     )
-    training = info.get("training", "")
-    exact = training.startswith("exact")
-    patience = options.get("patience")
-    if patience == "auto":
-        patience = 20 if exact and not options.get("interactions") else 50
-    start = (
-        "from the closed-form optimum of the Pearson correlation with neural ranks"
-        if exact and not options.get("interactions")
-        else "from the identity metric"
-    )
-    if exact:
-        steps = (
-            "every step used every training pair, grouped by feature-distance pattern "
-            f"({training.removeprefix('exact over ')} in the first fold)"
+    over = f"over the {len(features)} feature{'s' if len(features) > 1 else ''} {_names(features)}"
+    extra = [":".join(term) for term in options.get("extra_terms", ())]
+    if extra:
+        over += (
+            f", with the products of feature distances {_names(extra)} as extra terms, each "
+            "with a free weight (W and those weights normalised together),"
         )
-    else:
-        steps = (
-            f"each step drew a batch of pairs ({training.removeprefix('sampled: ')}), from the "
-            "closed-form optimum on a sample of pairs, progress judged every 10 steps by the "
-            "exact Spearman correlation on a fixed sample of training pairs (the step size of "
-            "a unit halved at each evaluation without improvement)"
+    pairs = f"the {info.get('n_pairs', 0):,} pairs of the {summary.get('n_stimuli', '?')} stimuli"
+    distance = options.get("distance", "euclidean")
+    method = options.get("method", "mlem")
+    if method != "mlem":
+        target = "squared euclidean" if distance == "euclidean" else distance
+        return (
+            f"For each unit, {metric} {over} was fitted by {_REGRESSIONS[method]}: a regression "
+            f"of the {target} neural distances of the training pairs among {pairs} on the "
+            "terms of the predicted distance d<sup>T</sup>W d, with an intercept, as in "
+            "feature-reweighted RSA (Kaniuth &amp; Hebart, 2022). Its weights are scaled to "
+            "unit norm and scored as MLEM's are."
         )
-    sentences = [
-        f"We fitted Metric Learning Encoding Models (MLEM; Jalouzot et al., 2024) with "
-        f"mlem_neuro {versions.get('mlem_neuro', '')} (PyTorch {versions.get('torch', '')}) "
-        f"{_units_sentence(summary)}.",
-        f"For each unit, {metric} over the {len(features)} "
-        f"feature{'s' if len(features) > 1 else ''} {_names(features)} was learned so that "
-        f"the predicted distance d<sup>T</sup>W d ranks the {info.get('n_pairs', 0):,} pairs "
-        f"of the {summary.get('n_stimuli', '?')} stimuli like their "
-        f"{options.get('distance', 'euclidean')} neural distances, by maximising a "
-        f"differentiable Spearman correlation (l2 soft ranks, regularisation "
+    return (
+        f"For each unit, {metric} {over} was learned so that the predicted distance "
+        f"d<sup>T</sup>W d ranks {pairs} like their {distance} neural distances, by "
+        "maximising a differentiable Spearman correlation (l2 soft ranks, regularisation "
         f"{options.get('regularization')}) with AdamW (learning rate "
-        f"{options.get('learning_rate')}), starting {start}; {steps}. A unit stopped after "
-        f"{patience} steps without an improvement of {options.get('tol')} of its training "
-        f"score (at most {options.get('max_steps')} steps), keeping its best step. W is "
-        "scaled to unit Frobenius norm.",
-        _folds(summary),
-    ]
-    if options.get("n_repeats"):
-        sentences.append(
-            "The importance of a feature (or interaction) is the mean drop in that score when "
-            f"its distances are shuffled across pairs ({options['n_repeats']} shuffles)."
+        f"{options.get('learning_rate')})."
+    )
+
+
+def _mlem_sentence(summary):
+    """How MLEM's optimisation went over the pairs, started and stopped."""
+    options = summary.get("options", {})
+    training = summary.get("fit_info", {}).get("training", "")
+    patience = options.get("patience")
+    if training.startswith("exact"):
+        refined = not options.get("interactions") and not options.get("extra_terms")
+        if patience == "auto":
+            patience = 20 if refined else 50
+        start = (
+            "the closed-form optimum of the Pearson correlation with neural ranks"
+            if refined
+            else "the identity metric"
         )
-    return "<p>" + " ".join(sentences) + "</p>"
+        return (
+            f"Each fit started from {start}; every step used every training pair, grouped by "
+            f"feature-distance pattern ({training.removeprefix('exact over ')} in the first "
+            f"fold). A unit stopped after {patience} steps without an improvement of "
+            f"{options.get('tol')} of its training score (at most {options.get('max_steps')} "
+            "steps), keeping its best step. W is scaled to unit Frobenius norm."
+        )
+    patience = 30 if patience == "auto" else patience
+    regularization = options.get("regularization", 1.0)
+    return (
+        "Each fit started from the closed-form optimum of the Pearson correlation with neural "
+        f"ranks on a sample of pairs; each step drew a batch of pairs "
+        f"({training.removeprefix('sampled: ')}). Progress was judged every 10 steps by the "
+        "exact Spearman correlation on a fixed sample of 50,000 training pairs, keeping the "
+        "best parameters; a unit's step size halved at each evaluation without improvement, "
+        f"and it stopped after {patience} steps without one. This ran twice, with soft-rank "
+        f"regularisation {regularization:g} then {0.3 * regularization:g}, the second from the "
+        f"best parameters of the first (at most {options.get('max_steps')} steps in all). "
+        "W is scaled to unit Frobenius norm."
+    )
+
+
+def _importance_sentence(summary):
+    """How importances were measured, when they were."""
+    repeats = summary.get("options", {}).get("n_repeats")
+    if not repeats:
+        return ""
+    pairs = summary.get("fit_info", {}).get("importance_pairs", "all")
+    sampled = (
+        ""
+        if pairs == "all"
+        else f", each repeat scored on its own random sample of {pairs:,} pairs; standard "
+        "errors from the spread over repeats"
+    )
+    return (
+        "The importance of a feature (or interaction) is the mean drop in that score when "
+        f"its distances are shuffled across pairs ({repeats} shuffles{sampled})."
+    )
 
 
 def headline(summary):
