@@ -14,13 +14,14 @@ per-unit results), for group tests and reports.
 from .folder import OutputFolderError, ResultFolder, open_result_folder
 from .naming import bids_label, file_stem
 from .provenance import fit_parameters, software_versions
-from .stored import StoredResult, read_result
+from .stored import StoredResult, is_finished, read_result
 
 __all__ = [
     "ResultFolder",
     "OutputFolderError",
     "open_result_folder",
     "read_result",
+    "is_finished",
     "StoredResult",
     "software_versions",
     "fit_parameters",

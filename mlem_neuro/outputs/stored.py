@@ -10,7 +10,7 @@ import pandas as pd
 from ..core import UnitResults
 from .naming import SUMMARY, file_stem
 
-__all__ = ["StoredResult", "read_result", "OutputFolderError"]
+__all__ = ["StoredResult", "read_result", "is_finished", "OutputFolderError"]
 
 
 class OutputFolderError(OSError):
@@ -96,7 +96,7 @@ class StoredResult:
         return {
             entry.name: read_result(entry)
             for entry in sorted(self.path.iterdir())
-            if entry.is_dir() and (entry / SUMMARY).exists()
+            if is_finished(entry)
         }
 
     def _existing(self, file, what):
@@ -106,6 +106,11 @@ class StoredResult:
                 f"{self.path} ({self.kind} result) has no {what!r}: {file} not found."
             )
         return path
+
+
+def is_finished(path):
+    """Whether ``path`` is a finished result folder (written whole, with its summary.json)."""
+    return (Path(path) / SUMMARY).exists()
 
 
 def read_result(path):
@@ -121,7 +126,7 @@ def read_result(path):
     """
     path = Path(path)
     partial = path.parent / f".{path.name}.partial"
-    if not (path / SUMMARY).exists():
+    if not is_finished(path):
         if partial.exists():
             raise OutputFolderError(
                 f"{path} is an unfinished result: its run was interrupted. Rerun the same "

@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 from .. import __version__
-from ..outputs import ResultFolder
+from ..outputs import ResultFolder, is_finished
 from .engine import Engine, cluster_from_config
 from .layout import LayoutError, find_subjects, fmri_inputs, meeg_inputs
 from .participant import (
@@ -226,8 +226,7 @@ def run_group(
     folders = sorted(
         path
         for path in out_dir.glob(f"sub-*/task-{task}_{analysis}")
-        if (path / "summary.json").exists()
-        and (not labels or path.parent.name.removeprefix("sub-") in labels)
+        if is_finished(path) and (not labels or path.parent.name.removeprefix("sub-") in labels)
     )
     if len(folders) < 2:
         raise LayoutError(

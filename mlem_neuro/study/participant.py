@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import FitOptions, UnitResults, fit_units, recorded_warnings
-from ..outputs import ResultFolder, fit_parameters, read_result
+from ..outputs import ResultFolder, fit_parameters, is_finished, read_result
 
 __all__ = [
     "StudyConfig",
@@ -102,10 +102,6 @@ def _entities(subject, config):
     return entities
 
 
-def _finished(path):
-    return (Path(path) / "summary.json").exists()
-
-
 def run_subject(subject, config, out_dir):
     """Analyse one subject whole (patterns and fit in one task).
 
@@ -115,7 +111,7 @@ def run_subject(subject, config, out_dir):
         The subject's result folder.
     """
     target = subject_folder(out_dir, subject.label, config)
-    if _finished(target):
+    if is_finished(target):
         return str(target)
     with ResultFolder(target, config.analysis, entities=_entities(subject, config)) as folder:
         with recorded_warnings() as messages:
@@ -347,7 +343,7 @@ def prepare_patterns(subject, config, work_dir):
     from ..fmri import save_patterns
 
     target = Path(work_dir) / f"sub-{subject.label}" / "patterns"
-    if not _finished(target):
+    if not is_finished(target):
         patterns, table, mask = fmri_patterns(subject, config)
         save_patterns(target, patterns, table, mask_img=mask)
     return str(target)
@@ -368,7 +364,7 @@ def fit_shard(patterns_dir, subject, config, work_dir, shard):
     from ..fmri.searchlight import searchlight_inputs
 
     target = Path(work_dir) / f"sub-{subject.label}" / f"shard-{shard}-of-{config.shards}"
-    if _finished(target):
+    if is_finished(target):
         return str(target)
     stored = read_result(patterns_dir)
     table = stored.table("stimuli")
@@ -403,7 +399,7 @@ def merge_shards(patterns_dir, shard_dirs, subject, config, out_dir):
     from ..fmri.searchlight import searchlight_result
 
     target = subject_folder(out_dir, subject.label, config)
-    if _finished(target):
+    if is_finished(target):
         return str(target)
     started = time.perf_counter()
     stored = read_result(patterns_dir)
