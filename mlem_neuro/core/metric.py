@@ -183,9 +183,8 @@ class TermLayout:
 
     @property
     def n_quadratic(self):
-        """Number of terms of the quadratic form."""
-        f = self.n_features
-        return f * (f + 1) // 2 if self.interactions else f
+        """Number of terms of the quadratic form (as many as its parameters)."""
+        return n_parameters(self.n_features, self.interactions)
 
     @property
     def n_terms(self):
@@ -212,7 +211,7 @@ class TermLayout:
 
     def weights(self, parameters):
         """Normalised term weights of parameters: shape (n_units, n_terms)."""
-        size = n_parameters(self.n_features, self.interactions)
+        size = self.n_quadratic
         metrics = metric_from_parameters(parameters[:, :size], self.n_features, self.interactions)
         weights = term_weights(metrics, self.interactions)
         if not self.extra:
