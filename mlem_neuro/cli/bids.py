@@ -79,6 +79,7 @@ def _group(args):
         labels=args.participant_label,
         n_permutations=args.n_permutations,
         tfce=args.tfce,
+        baseline=args.baseline,
         overwrite=args.overwrite,
         report=not args.no_report,
         random_state=args.random_state,
@@ -156,7 +157,14 @@ def register(commands):
     engine.add_argument(
         "--cluster-config", default=None, help="YAML for a dask-jobqueue cluster (SLURM...)"
     )
-    bids.add_argument("--measure", default="score", help="group: score or importance_<term>")
+    bids.add_argument(
+        "--measure",
+        default="score",
+        help="group: score, importance_<term>, or weight_<term> with --baseline",
+    )
+    bids.add_argument(
+        "--baseline", type=float, default=None, help="group: value the mean is tested against"
+    )
     bids.add_argument("--n-permutations", type=int, default=5000, help="group: sign flips")
     bids.add_argument("--tfce", action="store_true", help="group maps: also TFCE")
     bids.add_argument("--overwrite", action="store_true", help="redo finished results")

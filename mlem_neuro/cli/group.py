@@ -17,6 +17,7 @@ def _group(args):
             tfce=args.tfce,
             cluster_threshold=args.cluster_threshold,
             radius=None if args.radius is None else args.radius / 1000,
+            baseline=args.baseline,
             random_state=args.seed,
         )
         test.save(folder, parameters=provenance(args))
@@ -52,7 +53,15 @@ def register(commands):
         "results", nargs="+", help="result folders of searchlight, timecourse or layers"
     )
     group.add_argument(
-        "--measure", default="score", help="score, importance_<term> or weight_<term>"
+        "--measure",
+        default="score",
+        help="score, importance_<term>, or weight_<term> with --baseline",
+    )
+    group.add_argument(
+        "--baseline",
+        type=float,
+        default=None,
+        help="value the mean is tested against (default 0; needed for weight_<term>)",
     )
     group.add_argument("--n-permutations", type=int, default=5000, help="random sign flips")
     group.add_argument("--tfce", action="store_true", help="maps: also TFCE")

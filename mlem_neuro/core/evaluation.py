@@ -219,12 +219,16 @@ def cross_spearman_scores(weights, terms, neural_ranks, block=256):
     -------
     scores : tensor of shape (n_units, n_targets)
         ``scores[i, j]``: metric ``i`` scored on the distances of unit ``j``;
-        the diagonal equals :func:`spearman_scores`.
+        the diagonal equals :func:`spearman_scores`, NaN included (a row
+        whose predictions, or a column whose neural distances, are all tied).
     """
     rows = []
+    flat_targets = neural_ranks.abs().amax(dim=1) == 0
     for start in range(0, weights.shape[0], block):
-        predicted = standardise_rows(rankdata(weights[start : start + block] @ terms.T))
-        rows.append(predicted @ neural_ranks.T)
+        predicted = weights[start : start + block] @ terms.T
+        scores = standardise_rows(rankdata(predicted)) @ neural_ranks.T
+        flat = (predicted.amax(dim=1) == predicted.amin(dim=1))[:, None] | flat_targets[None]
+        rows.append(torch.where(flat, torch.nan, scores))
     return torch.cat(rows)
 
 

@@ -45,8 +45,12 @@ class UnitResults:
         pairs under cross-validation, mean over folds). Its diagonal is
         ``scores``.
     null_scores : array of shape (n_permutations, n_units) or None
-        Scores of the fits of permuted stimuli (``permutations=``).
+        Scores of the fits of permuted stimuli (``permutations=``), averaged
+        over the same folds as ``scores``: those in which the real fit's
+        score is defined. NaN for a unit whose score is NaN.
     null_importances : array of shape (n_permutations, n_units, n_terms) or None
+        Likewise, term by term, over the folds in which the real importance
+        is defined.
     encoder : FeatureEncoder or None
         How the features were coded (None for precomputed feature
         distances), to code new stimuli the same way.
@@ -205,11 +209,15 @@ class ResultCollector:
         self.metrics = np.zeros((n_folds, n_units, n_features, n_features))
         self.steps = np.zeros((n_folds, n_units), dtype=np.int64)
         self.importance_se = np.full((n_folds, n_units, n_terms), np.nan)
+        # Units without a ranking of their neural distances: scored NaN whatever the numerics.
         self.flat = np.zeros(n_units, dtype=bool)
-        self.null_scores = np.zeros((n_permutations, n_units), dtype=np.float32)
+        self.directionless = np.zeros(n_units, dtype=bool)
+        # Sums over the folds in which the real fit's statistic is defined (float64, so that
+        # an order equal to the identity reproduces the observed mean exactly).
+        self.null_scores = np.zeros((n_permutations, n_units))
         self.null_importances = None
         if n_permutations and with_importances:
-            self.null_importances = np.zeros((n_permutations, n_units, n_terms), dtype=np.float32)
+            self.null_importances = np.zeros((n_permutations, n_units, n_terms))
         self.generalization = None
         self.generalization_inputs = False
 
@@ -242,6 +250,7 @@ class ResultCollector:
             "steps": (self.steps, 1),
             "importance_se": (self.importance_se, 1),
             "flat": (self.flat, 0),
+            "directionless": (self.directionless, 0),
             "null_scores": (self.null_scores, 1),
         }
         if self.null_importances is not None:
@@ -273,7 +282,14 @@ class ResultCollector:
             )
 
     def store_null(self, fold, members, start, scores, importances):
-        """Add one fold's share of the permuted orders ``start``... (order 0 is the real data).
+        """Add one fold's values of the permuted orders ``start``... (order 0 is the real data).
+
+        A fold counts towards a unit's null exactly where it counts towards the
+        unit's observed statistic: where the real fit's value (stored first) is
+        defined. Whether a term is constant in a test fold, or a unit flat,
+        depends on the features and the unit only, so the same folds are
+        undefined in every permutation; averaging the null over every fold
+        would make it NaN and every p-value the smallest possible.
 
         Parameters
         ----------
@@ -284,11 +300,20 @@ class ResultCollector:
             return
         skip = 1 if start == 0 else 0
         orders = slice(start + skip - 1, start + scores.shape[1] - 1)
-        scores = scores[:, skip:].detach().float().cpu().numpy()
-        self.null_scores[orders, members] += scores.T / self.n_folds
+        defined = np.isfinite(self.scores[fold, members])
+        self.null_scores[orders, members] += np.where(defined, _host(scores[:, skip:]).T, 0.0)
         if self.null_importances is not None:
-            importances = importances[:, skip:].detach().float().cpu().numpy()
-            self.null_importances[orders, members] += importances.transpose(1, 0, 2) / self.n_folds
+            defined = np.isfinite(self.importances[fold, members])
+            values = _host(importances[:, skip:]).transpose(1, 0, 2)
+            self.null_importances[orders, members] += np.where(defined, values, 0.0)
+
+    def _null_means(self):
+        """The nulls' fold means, over the folds defined in the real fit (NaN where none is)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores = self.null_scores / np.isfinite(self.scores).sum(axis=0)
+            if self.null_importances is None:
+                return scores, None
+            return scores, self.null_importances / np.isfinite(self.importances).sum(axis=0)
 
     def keep_for_generalization(self, test_sizes, dtype):
         """Start keeping every unit's weights and held-out ranks, per fold."""
@@ -303,17 +328,22 @@ class ResultCollector:
         self._fold_ranks[fold][members] = ranks.cpu()
 
     def generalize(self, terms, tests, device):
-        """Every unit's metric scored on every unit's held-out distances, mean over folds."""
-        self.generalization = np.mean(
+        """Every unit's metric scored on every unit's held-out distances, mean over folds.
+
+        Folds are averaged by the rule of ``scores`` (undefined folds left
+        out), so that the diagonal equals ``scores``.
+        """
+        self.generalization = _fold_mean(
             [
                 _host(cross_spearman_scores(weights.to(device), terms[test], ranks.to(device)))
                 for weights, ranks, test in zip(self._fold_weights, self._fold_ranks, tests)
-            ],
-            axis=0,
+            ]
         )
 
     def results(self, cross_validated, info, encoder=None):
         """The :class:`UnitResults`: means over folds, metrics renormalised."""
+        self.scores[:, self.flat] = np.nan
+        self.importances[:, self.flat] = np.nan
         metrics = self.metrics.mean(axis=0)
         extra = self.extra_weights.mean(axis=0)
         if extra.shape[1]:  # W and the extra weights are normalised together
@@ -321,6 +351,7 @@ class ResultCollector:
             metrics, extra = metrics / scale[:, None, None], extra / scale[:, None]
         else:
             metrics /= np.linalg.norm(metrics, axis=(1, 2), keepdims=True)
+        null_scores, null_importances = self._null_means()
         return UnitResults(
             scores=_fold_mean(self.scores),
             fold_scores=self.scores if cross_validated else None,
@@ -335,7 +366,7 @@ class ResultCollector:
             train_scores=self.train_scores.mean(axis=0),
             info=info,
             generalization=self.generalization,
-            null_scores=self.null_scores if len(self.null_scores) else None,
-            null_importances=self.null_importances,
+            null_scores=null_scores if len(null_scores) else None,
+            null_importances=null_importances,
             encoder=encoder,
         )

@@ -18,12 +18,21 @@ from .group import (
     group_map_test,
     group_timecourse_test,
 )
-from .group_folders import GroupTest, group_test, read_group_measure
-from .permutation import PermutationTestResult, permutation_pvalues, permutation_test
+from .group_folders import GroupTest, check_testable, group_test, read_group_measure
+from .permutation import (
+    PermutationTestResult,
+    fdr_pvalues,
+    permutation_pvalues,
+    permutation_test,
+)
+from .sign_flip import sign_flip_max_t
 
 __all__ = [
     "permutation_test",
     "permutation_pvalues",
+    "fdr_pvalues",
+    "sign_flip_max_t",
+    "check_testable",
     "PermutationTestResult",
     "noise_ceiling",
     "group_map_test",

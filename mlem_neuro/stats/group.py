@@ -1,11 +1,12 @@
 """Group-level tests of MLEM results across subjects (or model seeds).
 
-Thin, documented calls to the field's own implementations: nilearn's
-non-parametric second-level inference for maps, MNE's cluster-based
-permutation tests for time courses and sensor x time maps, and MNE's
-max-t sign-flip test for layer profiles. The null hypothesis is always
-"the mean over subjects is zero" (one-sample, sign flips), one-sided
-(scores and importances above zero) unless ``two_sided`` is asked.
+Nilearn's non-parametric second-level inference for maps and MNE's
+cluster-based permutation tests for time courses and sensor x time maps; for
+layer profiles and regions our own max-t sign-flip test (:mod:`.sign_flip`),
+since MNE's ``permutation_t_test`` takes the maximum of ``|t|`` even when
+one-sided. The null hypothesis is always "the mean over subjects is zero"
+(one-sample, sign flips), one-sided (scores and importances above zero)
+unless ``two_sided`` is asked.
 """
 
 import dataclasses
@@ -16,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ..core import check_positive_int
+from .sign_flip import sign_flip_max_t
 
 __all__ = [
     "GroupMapResult",
@@ -283,9 +285,15 @@ def group_timecourse_test(
 
 
 def group_layer_test(
-    values, layers=None, *, n_permutations=10000, two_sided=False, random_state=None
+    values,
+    layers=None,
+    *,
+    n_permutations=10000,
+    two_sided=False,
+    exact=None,
+    random_state=None,
 ):
-    """Sign-flip test per layer across subjects or seeds, FWER-corrected by max-t.
+    """Sign-flip test per layer (or region) across subjects or seeds, FWER-corrected by max-t.
 
     Parameters
     ----------
@@ -294,30 +302,43 @@ def group_layer_test(
     layers : array of shape (n_layers,), optional
         Layer labels (default 0 ... n_layers - 1).
     n_permutations : int
-        Sign flips; all of them when fewer exist (MNE's exact test).
+        Random sign flips; all ``2**n_subjects`` of them, exactly, when
+        there are no more than ``n_permutations + 1``.
     two_sided : bool
+        One-sided (mean above zero, the maximum of t) unless True (the
+        maximum of ``|t|``).
+    exact : bool or None
+        Force (True) or forbid (False) the exact enumeration.
     random_state : int or None
 
     Returns
     -------
     DataFrame of shape (n_layers, 4)
-        ``layer``, ``mean``, ``t``, ``pvalue_fwer``.
+        ``layer``, ``mean``, ``t``, ``pvalue_fwer``. The test run (exact or
+        not, flips, smallest possible p) is in ``DataFrame.attrs``.
     """
-    from mne.stats import permutation_t_test
-
     values = _check_subjects(values, "values")
     if values.ndim != 2:
         raise ValueError(f"values must have shape (n_subjects, n_layers), got {values.shape}.")
     layers = np.arange(values.shape[1]) if layers is None else np.asarray(layers)
     if len(layers) != values.shape[1]:
         raise ValueError(f"layers has {len(layers)} labels for {values.shape[1]} layers.")
-    t, pvalues, _ = permutation_t_test(
+    test = sign_flip_max_t(
         values,
-        n_permutations=check_positive_int("n_permutations", n_permutations),
-        tail=0 if two_sided else 1,
+        check_positive_int("n_permutations", n_permutations),
+        two_sided=two_sided,
+        exact=exact,
         rng=random_state,
-        verbose="error",
     )
-    return pd.DataFrame(
-        {"layer": layers, "mean": values.mean(axis=0), "t": t, "pvalue_fwer": pvalues}
+    table = pd.DataFrame(
+        {
+            "layer": layers,
+            "mean": values.mean(axis=0),
+            "t": test.t,
+            "pvalue_fwer": test.pvalues_fwer,
+        }
     )
+    table.attrs.update(
+        exact_test=test.exact, n_flips=test.n_flips, smallest_possible_pvalue=test.smallest_pvalue
+    )
+    return table

@@ -16,12 +16,16 @@ import pandas as pd
 from ..core import check_positive_int, recorded_warnings, warn
 from ..outputs import open_result_folder, read_result
 from .group import group_layer_test, group_map_test, group_timecourse_test
+from .sign_flip import sign_flips_run, smallest_sign_flip_pvalue
 
-__all__ = ["GroupTest", "group_test", "read_group_measure", "smallest_pvalue"]
+__all__ = ["GroupTest", "group_test", "read_group_measure", "check_testable", "flips_run"]
 
 TESTABLE = ("searchlight", "timecourse", "layers", "roi")
 # Results with one value per labelled unit (layer, region), and the column of the labels.
 _LABELLED = {"layers": "layer", "roi": "label"}
+# Under this many subjects, the slight right skew of cross-validated scores under the null
+# makes a one-sided sign-flip test measurably liberal (docs/stats.md).
+SKEW_SUBJECTS = 10
 
 
 def read_group_measure(folders, measure="score"):
@@ -105,14 +109,44 @@ def _check_same(results, arrays, what):
             raise ValueError(f"{result.path} has different {what} from {results[0].path}.")
 
 
-def smallest_pvalue(n_subjects, n_permutations):
-    """The smallest p-value a one-sided sign-flip test can give.
+def flips_run(kind, n_subjects, n_permutations):
+    """How the one-sided test of a kind of result runs: exact or not, and its flips.
 
-    There are ``2 ** n_subjects`` distinct sign flips (the identity included)
-    and ``n_permutations`` random ones are drawn: p cannot go below
-    ``max(1 / 2 ** n_subjects, 1 / (n_permutations + 1))``.
+    Regions and layers: our max-t test (exact when ``n_permutations`` covers the
+    ``2**n - 1`` flips besides the identity). Time courses: MNE's cluster test
+    (exact when ``n_permutations >= 2**n``; otherwise ``n_permutations - 1``
+    random flips beside the identity). Maps: nilearn's ``n_permutations``
+    random flips.
+
+    Returns
+    -------
+    exact : bool
+    n_flips : int
+        Flips besides the identity.
     """
-    return max(1 / 2**n_subjects, 1 / (n_permutations + 1))
+    if kind in _LABELLED:
+        return sign_flips_run(n_subjects, n_permutations)
+    if kind == "timecourse":
+        exact = n_permutations >= 2**n_subjects
+        return exact, 2**n_subjects - 1 if exact else n_permutations - 1
+    return False, n_permutations
+
+
+def check_testable(measure, baseline):
+    """Refuse a group test of learned weights against 0, which has no valid null.
+
+    Raises
+    ------
+    ValueError
+        ``measure`` is a ``weight_<term>`` and no ``baseline`` is given.
+    """
+    if measure.startswith("weight_") and baseline is None:
+        raise ValueError(
+            f"{measure} has no null at 0: weights are non-negative by construction (softplus "
+            "in MLEM, non-negative least squares), so a sign-flip test against 0 rejects on "
+            "noise; test score or importance_<term>, or give a baseline to test the weights "
+            "against (baseline=, --baseline)."
+        )
 
 
 @dataclasses.dataclass
@@ -206,6 +240,7 @@ def group_test(
     tfce=False,
     cluster_threshold=0.001,
     radius=None,
+    baseline=None,
     random_state=None,
 ):
     """One-sample permutation test across subjects of their result folders.
@@ -225,6 +260,9 @@ def group_test(
     radius : float or None
         Sensor x time courses: neighbour radius in metres (None: MNE's
         channel adjacency).
+    baseline : float or None
+        The value the mean is tested against (0 when None). Needed for
+        ``weight_<term>``, which is never tested against 0.
     random_state : int or None
 
     Returns
@@ -232,12 +270,17 @@ def group_test(
     GroupTest
     """
     n_permutations = check_positive_int("n_permutations", n_permutations)
+    check_testable(measure, baseline)
     with recorded_warnings() as messages:
         kind, data, axis = read_group_measure(folders, measure)
         summary = _summary(len(folders), n_permutations, kind, measure, folders)
+        shifted = _minus(data, baseline or 0.0)
         outcome = _test(
-            kind, data, axis, n_permutations, tfce, cluster_threshold, radius, random_state
+            kind, shifted, axis, n_permutations, tfce, cluster_threshold, radius, random_state
         )
+        if kind in _LABELLED:
+            outcome["mean"] += baseline or 0.0
+    summary["baseline"] = baseline or 0.0
     summary["features"] = read_result(folders[0]).features
     summary["warnings"] = messages
     return GroupTest(kind, measure, [str(f) for f in folders], outcome, data, axis, summary)
@@ -275,10 +318,26 @@ def _timecourse_test(data, axis, n_permutations, radius, random_state):
     )
 
 
+def _minus(data, baseline):
+    if not baseline:
+        return data
+    if isinstance(data, list):  # maps
+        import nibabel as nib
+
+        return [nib.Nifti1Image(img.get_fdata() - baseline, img.affine) for img in data]
+    return data - baseline
+
+
 def _summary(n_subjects, n_permutations, kind, measure, folders):
-    exact = kind != "searchlight" and n_permutations >= 2**n_subjects
-    run = 2**n_subjects - 1 if exact else n_permutations
-    floor = smallest_pvalue(n_subjects, run)
+    exact, run = flips_run(kind, n_subjects, n_permutations)
+    floor = smallest_sign_flip_pvalue(n_subjects, run)
+    if measure == "score" and n_subjects < SKEW_SUBJECTS:
+        warn(
+            f"With {n_subjects} subjects (fewer than {SKEW_SUBJECTS}), a one-sample test of "
+            "cross-validated scores can be slightly liberal: under the null their distribution "
+            "is slightly right-skewed (docs/stats.md, 'Group level', gives the false-positive "
+            "rates measured on noise subjects)."
+        )
     if 1 / 2**n_subjects > 0.05:
         warn(
             f"With {n_subjects} subjects a sign-flip test has only {2**n_subjects} distinct "

@@ -15,31 +15,71 @@ from ..core import (
     permutation_orders,
 )
 
-__all__ = ["PermutationTestResult", "permutation_test", "permutation_pvalues"]
+__all__ = ["PermutationTestResult", "permutation_test", "permutation_pvalues", "fdr_pvalues"]
 
 
-def permutation_pvalues(observed, null):
+# Observed and null statistics are Spearman correlations (or drops of them) computed in
+# float32 by default: a null value equal to the observed one up to that rounding counts as
+# reaching it, which keeps the test exact for orders that leave the statistic unchanged.
+TIE_TOLERANCE = 1e-6
+
+
+def permutation_pvalues(observed, null, tolerance=TIE_TOLERANCE):
     """Uncorrected and max-statistic (FWER) p-values, one-sided (large is significant).
+
+    Only units whose observed statistic is defined are tested: a NaN unit
+    gets a NaN p-value and takes no part in the maximum over units.
 
     Parameters
     ----------
     observed : array of shape (n_units,)
     null : array of shape (n_permutations, n_units)
+        NaN where a permutation's statistic is undefined; that permutation
+        is left out of the unit's count.
+    tolerance : float
+        A null value at most this far below the observed one counts as
+        reaching it (rounding of float32 statistics).
 
     Returns
     -------
     pvalues, pvalues_fwer : arrays of shape (n_units,)
-        ``(1 + #{null >= observed}) / (1 + n_permutations)``, against each
-        unit's own null and against the maximum over units of each
-        permutation. NaN units (never) count as exceeded.
+        ``(1 + #{null >= observed}) / (1 + #{defined null values})``,
+        against each unit's own null and against the maximum over the tested
+        units of each permutation; NaN for untested units.
     """
     observed = np.asarray(observed, dtype=float)
     null = np.asarray(null, dtype=float)
-    n_permutations = null.shape[0]
-    exceed = (null >= observed[None, :] - 1e-12).sum(axis=0)
-    maxima = np.nanmax(null, axis=1)
-    exceed_max = (maxima[:, None] >= observed[None, :] - 1e-12).sum(axis=0)
-    return (1 + exceed) / (1 + n_permutations), (1 + exceed_max) / (1 + n_permutations)
+    tested = np.isfinite(observed)
+    threshold = observed - tolerance
+    exceed = (null >= threshold[None, :]).sum(axis=0)
+    counted = np.isfinite(null).sum(axis=0)
+    pvalues = np.where(tested, (1 + exceed) / (1 + counted), np.nan)
+    among_tested = np.where(tested[None, :] & np.isfinite(null), null, -np.inf)
+    maxima = among_tested.max(axis=1)
+    maxima = maxima[np.isfinite(maxima)]
+    exceed_max = (maxima[:, None] >= threshold[None, :]).sum(axis=0)
+    pvalues_fwer = np.where(tested, (1 + exceed_max) / (1 + len(maxima)), np.nan)
+    return pvalues, pvalues_fwer
+
+
+def fdr_pvalues(pvalues):
+    """Benjamini-Hochberg adjusted p-values over the tested (non-NaN) units only.
+
+    Parameters
+    ----------
+    pvalues : array of shape (n_units,)
+
+    Returns
+    -------
+    array of shape (n_units,)
+        NaN where ``pvalues`` is NaN.
+    """
+    pvalues = np.asarray(pvalues, dtype=float)
+    adjusted = np.full_like(pvalues, np.nan)
+    tested = np.isfinite(pvalues)
+    if tested.any():
+        adjusted[tested] = false_discovery_control(pvalues[tested], method="bh")
+    return adjusted
 
 
 @dataclasses.dataclass
@@ -54,7 +94,8 @@ class PermutationTestResult:
     null : array of shape (n_permutations, n_units)
         The same statistic with the stimuli permuted.
     pvalues : array of shape (n_units,)
-        Uncorrected, one-sided. Reject at level alpha where ``p <= alpha``:
+        Uncorrected, one-sided; NaN for a unit whose score is NaN (constant
+        patterns), which no correction counts. Reject at level alpha where ``p <= alpha``:
         the test is exact then (with 199 permutations, ``p <= 0.05`` has
         probability 10 / 200 under the null; ``p < 0.05`` only 9 / 200).
     pvalues_fwer : array of shape (n_units,)
@@ -201,7 +242,7 @@ def permutation_test(
         null=results.null_scores,
         pvalues=pvalues,
         pvalues_fwer=pvalues_fwer,
-        pvalues_fdr=false_discovery_control(pvalues, method="bh"),
+        pvalues_fdr=fdr_pvalues(pvalues),
         importances=results.importances,
         importance_null=results.null_importances,
         importance_pvalues=importance_pvalues,

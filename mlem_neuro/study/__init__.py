@@ -193,6 +193,7 @@ def run_group(
     labels=None,
     n_permutations=5000,
     tfce=False,
+    baseline=None,
     overwrite=False,
     report=True,
     random_state=0,
@@ -205,12 +206,14 @@ def run_group(
         The study's output folder.
     task, analysis : str
     measure : str
-        "score", "importance_<term>" or "weight_<term>".
+        "score", "importance_<term>" or, with ``baseline``, "weight_<term>".
     labels : list of str, optional
         Subjects to include (default: every finished one).
     n_permutations : int
     tfce : bool
         Maps: also TFCE.
+    baseline : float or None
+        The value the mean is tested against (0 when None).
     overwrite : bool
     report : bool
     random_state : int
@@ -220,8 +223,9 @@ def run_group(
     Path
         The group result folder.
     """
-    from ..stats import group_test
+    from ..stats import check_testable, group_test
 
+    check_testable(measure, baseline)
     out_dir = Path(out_dir)
     folders = sorted(
         path
@@ -237,7 +241,12 @@ def run_group(
     target = out_dir / "group" / f"task-{task}_{analysis}_{measure.replace(':', '_x_')}"
     with ResultFolder(target, "group", overwrite=overwrite) as folder:
         test = group_test(
-            folders, measure, n_permutations=n_permutations, tfce=tfce, random_state=random_state
+            folders,
+            measure,
+            n_permutations=n_permutations,
+            tfce=tfce,
+            baseline=baseline,
+            random_state=random_state,
         )
         test.save(folder, parameters={"task": task, "analysis": analysis})
         if report:
