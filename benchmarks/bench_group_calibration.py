@@ -6,9 +6,10 @@ with the package defaults (``cv="auto"`` over runs, importances with one
 repeat). Every unit is an independent experiment: for each number of
 subjects, the first ``n`` subjects' values of that unit are tested with the
 one-sided sign-flip test (exact, all ``2**n`` flips), and a unit is a false
-positive where ``p <= 0.05``. The baseline in the same run is the same test on
+positive where ``p <= 0.05``; with ``2**n`` flips that test has the exact level
+``floor(0.05 * 2**n) / 2**n``. The baseline in the same run is the same test on
 symmetric noise (Gaussian values with the scores' standard deviation), whose
-rate is the nominal one within its binomial error.
+rate is that level within its binomial error.
 
 Usage::
 
@@ -72,11 +73,13 @@ def main():
     symmetric = np.random.default_rng(0).standard_normal(scores.shape) * pooled.std()
     error = 1.96 * np.sqrt(0.05 * 0.95 / args.units)
     print(f"false-positive rate at p <= 0.05 (nominal 0.05, 95% binomial error +-{error:.3f})")
-    print("| subjects | scores | importance of a | symmetric noise (baseline) |")
-    print("|---|---|---|---|")
+    print("| subjects | exact level | scores | importance of a | symmetric noise (baseline) |")
+    print("|---|---|---|---|---|")
     for n in range(5, args.subjects + 1):
+        # With 2**n equally likely flips, p <= 0.05 has probability floor(0.05 * 2**n) / 2**n.
+        level = np.floor(0.05 * 2**n) / 2**n
         rates = [false_positive_rate(values[:n]) for values in (scores, importances, symmetric)]
-        print(f"| {n} | " + " | ".join(f"{rate:.3f}" for rate in rates) + " |")
+        print(f"| {n} | {level:.3f} | " + " | ".join(f"{rate:.3f}" for rate in rates) + " |")
     print(f"total {time.perf_counter() - started:.0f} s")
 
 

@@ -333,10 +333,10 @@ def _summary(n_subjects, n_permutations, kind, measure, folders):
     floor = smallest_sign_flip_pvalue(n_subjects, run)
     if measure == "score" and n_subjects < SKEW_SUBJECTS:
         warn(
-            f"With {n_subjects} subjects (fewer than {SKEW_SUBJECTS}), a one-sample test of "
-            "cross-validated scores can be slightly liberal: under the null their distribution "
-            "is slightly right-skewed (docs/stats.md, 'Group level', gives the false-positive "
-            "rates measured on noise subjects)."
+            f"With {n_subjects} subjects (fewer than {SKEW_SUBJECTS}), the sign-flip test of "
+            "scores leans on a null symmetric around 0, but cross-validated scores of noise are "
+            "slightly right-skewed; check the false-positive rates measured on noise subjects "
+            "(docs/stats.md, 'Few subjects') against your design."
         )
     if 1 / 2**n_subjects > 0.05:
         warn(
