@@ -62,8 +62,8 @@ def test_closed_form_start_is_the_least_squares_metric():
 
 def test_importances_on_samples_of_pairs_have_their_standard_error():
     features, Y, _ = make_continuous_data(400, random_state=3)
-    coarse = fit_units(features, Y, random_state=0, n_repeats=4, importance_precision=0.02)
-    fine = fit_units(features, Y, random_state=0, n_repeats=4, importance_precision=0.005)
+    coarse = fit_units(features, Y, random_state=0, n_repeats=8, importance_precision=0.02)
+    fine = fit_units(features, Y, random_state=0, n_repeats=8, importance_precision=0.005)
     assert coarse.info["importance_pairs"] < fine.info["importance_pairs"] <= 79_800
     assert (coarse.importance_se.to_numpy() > 0).all()
     assert coarse.importance_se.to_numpy().mean() > fine.importance_se.to_numpy().mean()

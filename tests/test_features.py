@@ -10,9 +10,8 @@ def distances(table, **kwargs):
     encoder = FeatureEncoder(**kwargs).fit(table)
     codes = torch.from_numpy(encoder.transform(table))
     first, second = torch.triu_indices(len(table), len(table), offset=1)
-    return encoder, pair_feature_distances(
-        codes, torch.from_numpy(encoder.categorical_), first, second
-    )
+    categorical, scales = torch.from_numpy(encoder.categorical_), torch.from_numpy(encoder.scales_)
+    return encoder, pair_feature_distances(codes, categorical, scales, first, second)
 
 
 def test_kinds_and_distances_of_mixed_columns():
@@ -75,7 +74,9 @@ def test_constant_and_unknown_features_are_refused():
 def test_transform_uses_the_fitted_scale_and_checks_columns():
     encoder = FeatureEncoder().fit(pd.DataFrame({"a": [0.0, 10.0], "b": ["x", "y"]}))
     codes = encoder.transform(pd.DataFrame({"a": [5.0, 20.0], "b": ["y", "z"]}))
-    np.testing.assert_allclose(codes[:, 0], [0.5, 2.0])
+    # Numeric values stay as given; their differences are divided by the fitted range.
+    np.testing.assert_allclose(codes[:, 0], [5.0, 20.0])
+    np.testing.assert_allclose(encoder.scales_, [10.0, 1.0])
     assert codes[0, 1] == 1 and codes[1, 1] == 2  # unseen level gets a new code
     with pytest.raises(
         ValueError, match=r"columns \['a'\], but the model was fitted on \['a', 'b'\]"

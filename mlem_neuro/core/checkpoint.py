@@ -1,11 +1,9 @@
 """Finished chunks of a fit, kept on disk so that an interrupted fit resumes where it stopped.
 
-Chunks of units are fitted one after the other and draw their random numbers
-from one generator, so a chunk's results depend on the generator's state when
-it starts. The checkpoint keeps, for every finished chunk, its results and
-the generator's state after it: a resumed fit restores the finished chunks,
-takes up the generator where they left it, and ends with the results an
-uninterrupted fit would have given.
+A chunk's results depend on the data, the settings and the seed only (every
+chunk draws its random numbers from streams keyed by the seed and the fold),
+so a resumed fit restores the finished chunks, fits the others, and ends with
+the results an uninterrupted fit would have given.
 
 A fingerprint of the inputs and settings guards the checkpoint: one written by
 a different fit is discarded, never mixed in.
@@ -92,15 +90,13 @@ class ChunkCheckpoint:
             count += 1
         return count
 
-    def save(self, index, arrays, generator):
-        """Keep chunk ``index``'s arrays and the generator's state after it (atomically)."""
+    def save(self, index, arrays):
+        """Keep chunk ``index``'s arrays (atomically)."""
         partial = self.directory / f"chunk-{index:06d}.partial.npz"
-        state = generator.get_state().numpy()
-        np.savez(partial, generator_state=state, **arrays)
+        np.savez(partial, **arrays)
         partial.rename(self._path(index))
 
     def load(self, index):
-        """The arrays of chunk ``index`` and the generator state saved after it."""
+        """The arrays of chunk ``index``: dict of str to array."""
         with np.load(self._path(index)) as stored:
-            arrays = {key: stored[key] for key in stored.files}
-        return arrays, torch.from_numpy(arrays.pop("generator_state"))
+            return {key: stored[key] for key in stored.files}

@@ -179,12 +179,18 @@ def unit_distance_ranks(Y, columns, distance):
     -------
     array of shape (n_units, n_pairs), float64
         Rows centred and of unit norm, so that the dot product of two rows is
-        the Spearman correlation of the two units' distances.
+        the Spearman correlation of the two units' distances; NaN rows for
+        units whose distances are undefined (correlation or cosine distance
+        to a constant pattern).
     """
     first, second = torch.triu_indices(len(Y), len(Y), offset=1)
     cpu = torch.device("cpu")
     distances = NeuralDistances(Y, distance, first, second, True, cpu, torch.float64)
     ranks = np.empty((len(columns), len(first)))
     for chunk in plan_chunks(columns, len(first), len(Y), None, cpu, torch.float64):
-        ranks[chunk.members] = standardised_ranks(distances.of_chunk(chunk)).numpy()
+        values = distances.of_chunk(chunk)
+        undefined = values.isnan().any(dim=1, keepdim=True)
+        ranks[chunk.members] = standardised_ranks(values.nan_to_num()).masked_fill(
+            undefined, torch.nan
+        )
     return ranks

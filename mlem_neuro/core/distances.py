@@ -107,15 +107,27 @@ def _transform_within_units(patterns, mask, distance):
     """Normalise patterns so that every distance is a function of the squared euclidean one.
 
     patterns : (n_units, n_stimuli, width), zero where ``mask`` is False.
+
+    Returns the patterns and, for correlation and cosine distances, a bool
+    tensor of shape (n_units,) that is True for units in which some stimulus
+    has no direction (a constant pattern, or a zero one for cosine): their
+    distances are undefined. None for other distances.
     """
+    if distance not in ("correlation", "cosine"):
+        return patterns, None
     if distance == "correlation":
-        mask = mask[:, None, :].to(patterns.dtype)
-        sizes = mask.sum(dim=2, keepdim=True)
-        patterns = (patterns - patterns.sum(dim=2, keepdim=True) / sizes) * mask
-    if distance in ("correlation", "cosine"):
-        norms = patterns.norm(dim=2, keepdim=True)
-        patterns = patterns / norms.clamp_min(torch.finfo(patterns.dtype).tiny)
-    return patterns
+        inside = mask[:, None, :]
+        highest = patterns.masked_fill(~inside, -torch.inf).amax(dim=2)
+        lowest = patterns.masked_fill(~inside, torch.inf).amin(dim=2)
+        directionless = highest == lowest
+        weights = inside.to(patterns.dtype)
+        sizes = weights.sum(dim=2, keepdim=True)
+        patterns = (patterns - patterns.sum(dim=2, keepdim=True) / sizes) * weights
+    else:
+        directionless = (patterns == 0).all(dim=2)
+    norms = patterns.norm(dim=2, keepdim=True)
+    patterns = patterns / norms.clamp_min(torch.finfo(patterns.dtype).tiny)
+    return patterns, directionless.any(dim=1)
 
 
 def unit_pair_distances(patterns, mask, first, second, distance, all_pairs):
@@ -131,8 +143,9 @@ def unit_pair_distances(patterns, mask, first, second, distance, all_pairs):
         Stimuli of each pair.
     distance : str
         One of :data:`NEURAL_DISTANCES`. Correlation and cosine distances are
-        ``1 - r``; a unit whose pattern is constant for a stimulus gets
-        distance 1 to every other stimulus under them.
+        ``1 - r``, undefined (NaN for the whole unit) where a stimulus's
+        pattern is constant within the unit (correlation) or zero (cosine),
+        as in SciPy.
     all_pairs : bool
         True when the pairs are every ``i < j`` in row-major order; a Gram
         matrix is then faster than differences.
@@ -142,23 +155,43 @@ def unit_pair_distances(patterns, mask, first, second, distance, all_pairs):
     distances : tensor of shape (n_units, n_pairs)
     """
     check_option("distance", distance, NEURAL_DISTANCES)
-    patterns = _transform_within_units(patterns, mask, distance)
+    patterns, undefined = _transform_within_units(patterns, mask, distance)
     if distance == "manhattan":
         if all_pairs:
             full = torch.cdist(patterns, patterns, p=1)
             return full[:, first, second]
         return _pairwise_by_difference(patterns, first, second, p=1)
     if all_pairs:
-        gram = patterns @ patterns.transpose(1, 2)
-        norms = torch.diagonal(gram, dim1=1, dim2=2)
-        squared = (norms[:, first] + norms[:, second] - 2 * gram[:, first, second]).clamp_min(0)
+        squared = _squared_by_gram(patterns, first, second)
     else:
         squared = _pairwise_by_difference(patterns, first, second, p=2)
     if distance == "euclidean":
         return squared.sqrt()
     if distance == "sqeuclidean":
         return squared
-    return squared / 2  # 1 - r for unit-norm (centred) patterns
+    return (squared / 2).masked_fill(undefined[:, None], torch.nan)  # 1 - r, unit-norm patterns
+
+
+#: A squared distance below this fraction of the two squared norms, in units of the
+#: dtype's resolution, is recomputed from the difference of the patterns: the Gram
+#: identity |a|^2 + |b|^2 - 2 a.b cancels there (near-duplicate patterns far from 0).
+_CANCELLATION = 1024
+
+
+def _squared_by_gram(patterns, first, second):
+    """Squared euclidean distances of every pair from a Gram matrix, exact where it cancels."""
+    gram = patterns @ patterns.transpose(1, 2)
+    norms = torch.diagonal(gram, dim1=1, dim2=2)
+    scale = norms[:, first] + norms[:, second]
+    squared = (scale - 2 * gram[:, first, second]).clamp_min(0)
+    resolution = _CANCELLATION * torch.finfo(patterns.dtype).eps
+    cancelled = squared <= resolution * scale
+    units = torch.nonzero(cancelled.any(dim=1)).ravel()
+    if len(units):
+        pairs = torch.nonzero(cancelled[units].any(dim=0)).ravel()
+        exact = _pairwise_by_difference(patterns[units], first[pairs], second[pairs], p=2)
+        squared[units[:, None], pairs[None, :]] = exact
+    return squared
 
 
 #: Pairs whose pattern differences are computed at once when not every pair is used.

@@ -1,9 +1,13 @@
 """Theoretical features: from a table of stimuli to distances between pairs.
 
-A feature is *numeric* (numbers, min-max scaled to [0, 1] so that the
-largest difference is 1) or *categorical* (booleans, categories, strings:
-two stimuli are at distance 0 when they share the level, 1 otherwise).
-For a pair of stimuli the feature-distance vector is ``d_f = |x_if - x_jf|``.
+A feature is *numeric* (numbers), *ordinal* (an ordered pandas Categorical,
+coded by the position of each level in its categories) or *categorical*
+(booleans, unordered categories, strings: two stimuli are at distance 0 when
+they share the level, 1 otherwise). For a pair of stimuli the
+feature-distance vector is ``d_f = |x_if - x_jf| / (max_f - min_f)`` for
+numeric and ordinal features: the largest difference is 1, and the raw
+difference is taken before it is scaled, so that pairs with equal raw
+differences get exactly equal distances in every dtype.
 
 Missing values (NaN, None, pd.NA) follow the ``missing`` policy:
 
@@ -25,8 +29,10 @@ MISSING_POLICIES = ("raise", "zero")
 
 
 def _column_kind(name, column):
-    """'numeric' or 'categorical' for a pandas column, or a clear error."""
+    """'numeric', 'ordinal' or 'categorical' for a pandas column, or a clear error."""
     dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
+        return "ordinal"
     if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
         return "categorical"
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
@@ -57,7 +63,7 @@ class FeatureEncoder:
     Attributes
     ----------
     feature_names_ : list of str
-    kinds_ : list of {"numeric", "categorical"}
+    kinds_ : list of {"numeric", "ordinal", "categorical"}
     """
 
     def __init__(self, missing="raise"):
@@ -101,7 +107,11 @@ class FeatureEncoder:
                     "any neural distance. Drop it from the feature table."
                 )
             self.kinds_.append(kind)
-            if kind == "numeric":
+            if kind == "ordinal":
+                values = observed.cat.codes.to_numpy(dtype=float)
+                self._ranges.append((values.min(), values.max()))
+                self._levels.append(column.dtype.categories)
+            elif kind == "numeric":
                 values = observed.to_numpy(dtype=float)
                 if not np.all(np.isfinite(values)):
                     raise ValueError(f"Feature {name!r} contains infinite values.")
@@ -123,9 +133,10 @@ class FeatureEncoder:
         Returns
         -------
         codes : array of shape (n_stimuli, n_features)
-            Scaled values of numeric features and level indices of categorical
-            ones (levels unseen in :meth:`fit` get new indices), NaN where
-            missing.
+            Values of numeric features as given (:attr:`scales_` scales
+            their differences), positions of ordinal levels in their
+            categories, and level indices of categorical features (levels
+            unseen in :meth:`fit` get new indices); NaN where missing.
         """
         table = self._as_table(features)
         names = [str(name) for name in table.columns]
@@ -136,15 +147,21 @@ class FeatureEncoder:
         codes = np.empty(table.shape, dtype=np.float64)
         for index, (name, (_, column)) in enumerate(zip(names, table.items())):
             self._check_missing(name, column)
-            if self.kinds_[index] == "numeric":
+            kind = self.kinds_[index]
+            if kind == "ordinal":
+                if column.dtype != pd.CategoricalDtype(self._levels[index], ordered=True):
+                    raise TypeError(
+                        f"Feature {name!r} was ordinal when fitted, with categories "
+                        f"{list(self._levels[index])} in that order; got {column.dtype}."
+                    )
+                values = column.cat.codes.to_numpy(dtype=float)
+                codes[:, index] = np.where(values < 0, np.nan, values)
+            elif kind == "numeric":
                 if _column_kind(name, column) != "numeric":
                     raise TypeError(
                         f"Feature {name!r} was numeric when fitted, got {column.dtype}."
                     )
-                low, high = self._ranges[index]
-                codes[:, index] = (column.to_numpy(dtype=float, na_value=np.nan) - low) / (
-                    high - low
-                )
+                codes[:, index] = column.to_numpy(dtype=float, na_value=np.nan)
             else:
                 levels = self._levels[index]
                 unseen = pd.Index(pd.unique(column.dropna())).difference(levels)
@@ -170,6 +187,8 @@ class FeatureEncoder:
             row = {"name": name, "kind": kind}
             if kind == "numeric":
                 row.update(min=float(bounds[0]), max=float(bounds[1]))
+            elif kind == "ordinal":
+                row.update(n_levels=len(levels), levels=[str(v) for v in levels[:max_levels]])
             else:
                 row.update(n_levels=len(levels), levels=[str(v) for v in levels[:max_levels]])
             rows.append(row)
@@ -179,6 +198,17 @@ class FeatureEncoder:
     def categorical_(self):
         """Boolean array of shape (n_features,): True for categorical features."""
         return np.array([kind == "categorical" for kind in self.kinds_])
+
+    @property
+    def scales_(self):
+        """Array of shape (n_features,): the range that divides each feature's differences.
+
+        ``max - min`` over the fitted stimuli for numeric and ordinal
+        features, 1 for categorical ones.
+        """
+        return np.array(
+            [1.0 if bounds is None else bounds[1] - bounds[0] for bounds in self._ranges]
+        )
 
     def _check_missing(self, name, column):
         missing_rows = np.flatnonzero(column.isna().to_numpy())
@@ -210,7 +240,7 @@ class FeatureEncoder:
         return pd.DataFrame(array, columns=[f"feature_{index}" for index in range(array.shape[1])])
 
 
-def pair_feature_distances(codes, categorical, first, second):
+def pair_feature_distances(codes, categorical, scales, first, second):
     """Feature-distance vectors of pairs of stimuli.
 
     Parameters
@@ -218,17 +248,20 @@ def pair_feature_distances(codes, categorical, first, second):
     codes : tensor of shape (n_stimuli, n_features)
         Output of :meth:`FeatureEncoder.transform`, NaN where missing.
     categorical : bool tensor of shape (n_features,)
+    scales : tensor of shape (n_features,)
+        What each numeric difference is divided by
+        (:attr:`FeatureEncoder.scales_`).
     first, second : long tensors of shape (n_pairs,)
         The two stimuli of each pair.
 
     Returns
     -------
     distances : tensor of shape (n_pairs, n_features)
-        ``|x_i - x_j|`` for numeric features, ``x_i != x_j`` for categorical
-        ones, 0 where either value is missing.
+        ``|x_i - x_j| / scale`` for numeric features, ``x_i != x_j`` for
+        categorical ones, 0 where either value is missing.
     """
     a, b = codes[first], codes[second]
-    numeric = (a - b).abs()
+    numeric = (a - b).abs() / scales
     different = (a != b).to(codes.dtype)
     distances = torch.where(categorical, different, numeric)
     return torch.nan_to_num(distances.masked_fill(a.isnan() | b.isnan(), 0.0), nan=0.0)

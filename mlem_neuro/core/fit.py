@@ -132,14 +132,61 @@ def fit_units(
     return fit.collector.results(cv is not None, info, problem.encoder)
 
 
-def warn_about_flat_units(flat):
-    """Warn that some units have one neural distance for every pair (constant patterns)."""
-    units = np.flatnonzero(flat)
+def warn_about_undefined_units(flat, directionless, distance):
+    """Warn about units whose scores are NaN: one distance for every pair, or none defined.
+
+    Parameters
+    ----------
+    flat : bool array of shape (n_units,)
+        Units with the same neural distance for every pair (constant patterns).
+    directionless : bool array of shape (n_units,)
+        Units with a stimulus whose pattern is constant (correlation) or zero
+        (cosine): no distance to it is defined.
+    distance : str
+    """
+    units = np.flatnonzero(flat & ~directionless)
     if units.size:
         warn(
             f"{units.size} unit(s) have the same neural distance for every pair of stimuli "
             f"(constant patterns), e.g. unit {units[0]}: their scores are NaN."
         )
+    units = np.flatnonzero(directionless)
+    if units.size:
+        kind = "constant" if distance == "correlation" else "zero"
+        warn(
+            f"{units.size} unit(s) have a stimulus whose pattern is {kind} over the unit, so "
+            f"its {distance} distance to any other is undefined, e.g. unit {units[0]}: their "
+            "scores, importances and p-values are NaN. Use distance='euclidean', or leave "
+            "such columns out of the units."
+        )
+
+
+class RandomStreams:
+    """Random numbers that depend on the seed and the fold, never on the chunk of units.
+
+    Every chunk of units (and every block of permuted orders) fitted on a
+    fold draws its pair batches and importance shuffles from a fresh
+    generator keyed by the fit's seed, the fold and the purpose, so every unit
+    sees the same random numbers at the same step whatever units share its
+    chunk: results do not depend on ``units_per_chunk``, on the memory that
+    sizes chunks, or on permuted rows added to a chunk.
+
+    Parameters
+    ----------
+    generator : torch.Generator
+        The fit's generator, which gives the root seed.
+    """
+
+    PURPOSES = ("training", "importance")
+
+    def __init__(self, generator):
+        self.root = int(torch.randint(2**62, (1,), generator=generator))
+
+    def generator(self, fold, purpose):
+        """A CPU generator for one fold and purpose ("training" or "importance")."""
+        key = [self.root, fold, self.PURPOSES.index(purpose)]
+        seed = int(np.random.SeedSequence(key).generate_state(1, np.uint64)[0])
+        return torch.Generator().manual_seed(seed)
 
 
 class _ChunkFit:
@@ -148,7 +195,6 @@ class _ChunkFit:
     def __init__(self, problem, layout, options, device, generator, pairs_per_batch):
         self.problem, self.layout, self.options = problem, layout, options
         self.device, self.dtype = device, options.torch_dtype
-        self.generator = generator
         self.pairs_per_batch = pairs_per_batch
         # Sampled steps refine a closed-form start: the batch whose feature correlations are
         # stable to 0.02 (the reference rule's 0.01 needs 4 times as many pairs) suffices.
@@ -156,6 +202,7 @@ class _ChunkFit:
         self.pairs_per_step = max(256, pairs_per_batch // 4) if automatic else pairs_per_batch
         self.terms = problem.terms(layout).to(device, self.dtype)
         self.settings = TrainingSettings.from_options(options, layout)
+        self.streams = RandomStreams(generator)
 
     def run(self, folds, permutations, generalize, checkpoint):
         problem = self.problem
@@ -188,7 +235,9 @@ class _ChunkFit:
         if generalize:
             self.collector.keep_for_generalization([len(test) for test in tests], self.dtype)
         self._run_chunks(folds, checkpoint)
-        warn_about_flat_units(self.collector.flat)
+        warn_about_undefined_units(
+            self.collector.flat, self.collector.directionless, self.options.distance
+        )
         if generalize:
             self.collector.generalize(self.terms, tests, self.device)
 
@@ -208,7 +257,7 @@ class _ChunkFit:
                 members, neural = self._distances(chunks[index])
                 self._fit_chunk(members, neural, progress)
                 if store is not None:
-                    store.save(index, self.collector.snapshot(members), self.generator)
+                    store.save(index, self.collector.snapshot(members))
         finally:
             progress.close()
 
@@ -260,14 +309,15 @@ class _ChunkFit:
         """Restore the finished chunks; return how many there are."""
         done = store.finished()
         for index in range(done):
-            arrays, state = store.load(index)
-            self.collector.restore(self._members(chunks[index]), arrays)
-            self.generator.set_state(state)
+            self.collector.restore(self._members(chunks[index]), store.load(index))
         if done:
             logger.info("Resuming: %d of %d chunks of units already done.", done, len(chunks))
         return done
 
     def _fit_chunk(self, members, neural, progress):
+        directionless = neural.isnan().any(dim=1)
+        neural = neural.masked_fill(directionless[:, None], 0.0)  # fitted as flat, reported NaN
+        self.collector.directionless[members] = directionless.cpu().numpy()
         self.collector.flat[members] = (neural.amax(dim=1) == neural.amin(dim=1)).cpu().numpy()
         ranker = SubsetRanks(neural)
         rows = rows_per_chunk(neural.shape[1], self.problem.n_stimuli, neural.dtype, self.device)
@@ -288,7 +338,7 @@ class _ChunkFit:
                 ranker.standardised(block_index[:, train]),
                 settings,
                 self.pairs_per_batch,
-                self.generator,
+                self.streams.generator(fold, "training"),
                 ranked=True,
                 on_step=progress.step,
                 pairs_per_step=self.pairs_per_step,
@@ -296,7 +346,9 @@ class _ChunkFit:
         else:
             weights, best, unit_steps = self._regress(ranker, block_index, train)
         ranks = ranker.standardised(block_index[:, test])
-        baseline, importance, spread = self._score(weights, self.evaluations[fold], ranks)
+        baseline, importance, spread = self._score(
+            weights, self.evaluations[fold], ranks, self.streams.generator(fold, "importance")
+        )
         shape = (len(members), len(block_index))
         if start == 0:
             real = torch.arange(0, shape[0] * shape[1], shape[1], device=weights.device)
@@ -331,13 +383,13 @@ class _ChunkFit:
         scores = EvaluationPairs(self.terms[train]).scores(weights, ranks)
         return weights, scores, torch.ones(len(weights), dtype=torch.long, device=weights.device)
 
-    def _score(self, weights, pairs, ranks):
+    def _score(self, weights, pairs, ranks, generator):
         """Held-out scores, mean importance drops and their standard errors, of every row.
 
         Without repeats, importances and standard errors are NaN.
         """
         n_repeats = self.options.n_repeats
-        scores, drops = score_weights(weights, pairs, ranks, n_repeats, self.generator)
+        scores, drops = score_weights(weights, pairs, ranks, n_repeats, generator)
         if not len(drops):
             missing = torch.full_like(weights, torch.nan)
             return scores, missing, missing

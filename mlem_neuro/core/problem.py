@@ -215,7 +215,8 @@ def _feature_distances(features, options, first, second, encoder):
         encoder = FeatureEncoder(missing=options.missing).fit(features)
     codes = torch.from_numpy(encoder.transform(features))
     categorical = torch.from_numpy(encoder.categorical_)
-    distances = pair_feature_distances(codes, categorical, first, second)
+    scales = torch.from_numpy(encoder.scales_)
+    distances = pair_feature_distances(codes, categorical, scales, first, second)
     return distances, encoder.feature_names_, encoder
 
 

@@ -326,7 +326,7 @@ def pearson_rows(x, target, counts=None):
 
 
 def standardise_rows(y):
-    """Centre each row and scale it to unit norm (a constant row becomes 0).
+    """Centre each row and scale it to unit norm (a constant row becomes exactly 0).
 
     Parameters
     ----------
@@ -337,4 +337,8 @@ def standardise_rows(y):
     tensor of shape (n_rows, n_items)
     """
     centred = y - y.mean(dim=1, keepdim=True)
+    # The mean of many equal values is not exact in float32: without this, a constant row
+    # would become the flat vector 1 / sqrt(n_items) instead of zeros.
+    constant = y.amax(dim=1, keepdim=True) == y.amin(dim=1, keepdim=True)
+    centred = centred.masked_fill(constant, 0.0)
     return centred / centred.norm(dim=1, keepdim=True).clamp_min(torch.finfo(y.dtype).tiny)

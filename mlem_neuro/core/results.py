@@ -35,8 +35,12 @@ class UnitResults:
     feature_names : list of str
     term_names : list of str
     train_scores : array of shape (n_units,)
-        Best soft Spearman correlation reached on the training pairs (mean
-        over folds).
+        Best training score (mean over folds): in the exact (grouped) mode
+        the soft Spearman correlation over every training pair; in the
+        sampled mode the exact Spearman correlation on the fixed evaluation
+        sample of training pairs that the fit maximised, so optimistic as an
+        estimate of the training fit (the parameters were chosen on it).
+        Never a held-out score: use ``scores``.
     info : dict
         How the fit ran: pairs per batch, mode, steps, seconds.
     generalization : array of shape (n_units, n_units) or None

@@ -120,17 +120,23 @@ def fit_sampled(terms, ranks, settings, pairs_per_step, generator, on_step=None)
     evaluation_ranks = standardise_rows(rankdata(ranks[:, evaluation]))
     best_scores = _spearman(best, terms[evaluation], evaluation_ranks, settings)
     allowed = math.ceil((settings.patience or SAMPLED_PATIENCE) / EVALUATE_EVERY)
-    n_steps = 0
-    for sharpness in PHASES:
+    # Each phase draws its batches from its own stream, and each unit spends its own step
+    # budget: a unit's fit does not depend on how long the other units of its chunk took.
+    phase_seeds = torch.randint(2**62, (len(PHASES),), generator=generator).tolist()
+    spent = torch.zeros(n_units, dtype=torch.long, device=device)
+    unit_steps = torch.full((n_units,), settings.max_steps, device=device)
+    for sharpness, seed in zip(PHASES, phase_seeds):
+        batches = torch.Generator().manual_seed(seed)
         parameters = best.clone()
         optimiser = _UnitAdam(parameters, settings.learning_rate, settings.weight_decay)
         regularization = settings.regularization * sharpness
         misses = torch.zeros(n_units, dtype=torch.long, device=device)
-        active = torch.arange(n_units, device=device)
+        active = torch.nonzero(spent < settings.max_steps).ravel()
         unit_steps = torch.full((n_units,), settings.max_steps, device=device)
-        while active.numel() and n_steps < settings.max_steps:
-            n_steps += 1
-            batch = torch.randint(n_pairs, (pairs_per_step,), generator=generator).to(device)
+        phase_step = 0
+        while active.numel():
+            phase_step += 1
+            batch = torch.randint(n_pairs, (pairs_per_step,), generator=batches).to(device)
             rows = parameters[active].requires_grad_(True)
             weights = settings.layout.weights(rows)
             soft_ranks = scaled_soft_rank(weights @ terms[batch].T, regularization)
@@ -138,7 +144,8 @@ def fit_sampled(terms, ranks, settings, pairs_per_step, generator, on_step=None)
             (gradient,) = torch.autograd.grad(-score.sum(), rows)
             with torch.no_grad():
                 optimiser.step(parameters, gradient, active)
-                if n_steps % EVALUATE_EVERY == 0:
+                spent[active] += 1
+                if phase_step % EVALUATE_EVERY == 0:
                     scores = _spearman(
                         parameters[active], terms[evaluation], evaluation_ranks[active], settings
                     )
@@ -148,8 +155,9 @@ def fit_sampled(terms, ranks, settings, pairs_per_step, generator, on_step=None)
                     misses[active] = torch.where(improved, 0, misses[active] + 1)
                     optimiser.slow_down(active[~improved])
                     done = misses[active] >= allowed
-                    unit_steps[active[done]] = n_steps
+                    unit_steps[active[done]] = spent[active[done]]
                     active = active[~done]
+                active = active[spent[active] < settings.max_steps]
             if on_step is not None:
-                on_step(n_steps, active.numel())
+                on_step(phase_step, active.numel())
     return settings.layout.weights(best), best_scores, unit_steps

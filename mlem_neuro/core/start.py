@@ -51,18 +51,22 @@ def closed_form_start(terms, ranks, layout, floor=0.05):
     quadratic, extra = solution[:, : layout.n_quadratic], solution[:, layout.n_quadratic :]
     if not layout.interactions:
         largest = quadratic.max(dim=1, keepdim=True).values.clamp_min(tiny)
-        parameters = [_diagonal_parameters(quadratic / largest, floor)]
+        scaled = (quadratic / largest).clamp(min=floor)
+        parameters = [_diagonal_parameters(scaled, floor)]
+        norm = scaled.norm(dim=1, keepdim=True)
     else:
         values, vectors = torch.linalg.eigh(layout.metrics(quadratic))
         largest = values.max(dim=1, keepdim=True).values.clamp_min(tiny)
         values = (values / largest).clamp(min=floor)
+        norm = values.norm(dim=1, keepdim=True)
         # W = L L^T with L lower triangular, its diagonal through a softplus.
         factor = torch.linalg.cholesky(vectors @ torch.diag_embed(values) @ vectors.transpose(1, 2))
         rows, cols = torch.triu_indices(layout.n_features, layout.n_features, offset=1)
         diagonal = torch.log(torch.expm1(torch.diagonal(factor, dim1=1, dim2=2)))
         parameters = [diagonal, factor[:, cols, rows]]
-    # Extra terms keep their least-squares weight, on the scale of the metric's start.
-    parameters.append(extra / largest)
+    # Extra parameters are weights relative to the unit-norm metric (TermLayout.weights), so
+    # the least-squares ratio of extra to metric weights is kept by dividing by its norm.
+    parameters.append(extra / largest / norm)
     return torch.cat(parameters, dim=1).to(terms.dtype)
 
 

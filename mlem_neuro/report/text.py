@@ -275,7 +275,7 @@ def features_table(design):
     for index, feature in enumerate(design.get("features", [])):
         if feature["kind"] == "numeric":
             values = f"{feature['min']:.4g} to {feature['max']:.4g}"
-        elif feature["kind"] == "categorical":
+        elif feature["kind"] in ("categorical", "ordinal"):
             shown = ", ".join(feature["levels"])
             more = feature["n_levels"] - len(feature["levels"])
             values = f"{feature['n_levels']} levels: {shown}" + (f" (+{more})" if more else "")
