@@ -114,6 +114,48 @@ def test_decoder_with_left_padding_and_missing_pad_token(tiny_decoder):
         np.testing.assert_allclose(last[:, index], tokens[:, -1].numpy(), atol=1e-4)
 
 
+def tiny_model(family, tokenizer):
+    """A randomly initialised 2-layer model of one architecture family, sized for tests."""
+    torch.manual_seed(0)
+    size = dict(vocab_size=tokenizer.vocab_size, pad_token_id=tokenizer.pad_token_id)
+    if family == "gpt2":
+        config = transformers.GPT2Config(n_embd=32, n_layer=2, n_head=2, n_positions=64, **size)
+        return transformers.GPT2Model(config)
+    if family == "opt":  # learned positions from the attention mask, offset by 2
+        config = transformers.OPTConfig(
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            ffn_dim=64,
+            word_embed_proj_dim=32,
+            max_position_embeddings=64,
+            **size,
+        )
+        return transformers.OPTModel(config)
+    layers = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    if family == "roberta":  # positions count from padding_idx + 1
+        config = transformers.RobertaConfig(max_position_embeddings=70, **layers, **size)
+        return transformers.RobertaModel(config)
+    return transformers.BertModel(transformers.BertConfig(**layers, **size))
+
+
+@pytest.mark.parametrize("family", ["bert", "roberta", "gpt2", "opt"])
+def test_hidden_states_equal_each_models_own_forward_pass(family, tokenizer):
+    model = tiny_model(family, tokenizer).eval()
+    expected = []
+    for sentence in SENTENCES:
+        tokens, special, _ = manual_states(model, tokenizer, sentence)
+        expected.append(tokens[:, ~special].mean(dim=1).numpy())
+    expected = np.stack(expected, axis=1)
+    for side, batch_size in [("right", 3), ("left", 3), ("left", 1)]:
+        tokenizer.padding_side = side
+        try:
+            states = hidden_states(model, tokenizer, SENTENCES, batch_size=batch_size)
+        finally:
+            tokenizer.padding_side = "right"
+        np.testing.assert_allclose(states, expected, atol=1e-4, err_msg=f"{side}, {batch_size}")
+
+
 def test_hidden_state_errors(tiny_bert, tokenizer, tmp_path):
     with pytest.raises(ValueError, match=r"Sentences \[1\] are empty"):
         hidden_states(tiny_bert, tokenizer, ["a cat", "  "])

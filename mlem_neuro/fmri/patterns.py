@@ -62,9 +62,16 @@ def estimate_patterns(
     drift_model="cosine",
     high_pass=0.01,
     smoothing_fwhm=None,
+    first_level_options=None,
     verbose=False,
 ):
     """Beta maps of every stimulus from BOLD runs, with nilearn's first-level GLM.
+
+    The patterns are nilearn's effect-size estimates with its defaults: each
+    voxel's time series scaled to percent signal change (``signal_scaling=0``)
+    and an AR(1) noise model (``noise_model="ar1"``); change them, or any
+    other :class:`~nilearn.glm.first_level.FirstLevelModel` setting, with
+    ``first_level_options``.
 
     Parameters
     ----------
@@ -92,6 +99,9 @@ def estimate_patterns(
         is modelled on the same voxels.
     hrf_model, drift_model, high_pass, smoothing_fwhm
         As in :class:`nilearn.glm.first_level.FirstLevelModel`.
+    first_level_options : dict, optional
+        Further arguments of ``FirstLevelModel`` (``noise_model="ols"``,
+        ``signal_scaling=False``, ``standardize=True``...).
     verbose : bool
 
     Returns
@@ -100,7 +110,7 @@ def estimate_patterns(
         4D, one volume per stimulus (beta estimates).
     stimuli : DataFrame
         One row per volume of ``patterns``: trial_type, run (0-based), and
-        for "lss" onset.
+        for "lss" onset and event (the event's row in its run's events table).
     """
     check_option("method", method, ("lsa", "lss"))
     if not isinstance(bold_imgs, (list, tuple)):
@@ -128,6 +138,12 @@ def estimate_patterns(
         mask_img=mask_img,
         minimize_memory=True,
     )
+    fixed = {"t_r", "mask_img"} & set(first_level_options or {})
+    if fixed:
+        raise ValueError(
+            f"first_level_options cannot set {sorted(fixed)}: pass them as t_r and mask_img."
+        )
+    model_kwargs.update(first_level_options or {})
     betas, rows = [], []
     with warnings.catch_warnings():
         # nilearn warns that a given mask wins over mask generation; that is the intent.
@@ -146,13 +162,26 @@ def estimate_patterns(
     return image.concat_imgs(betas), pd.DataFrame(rows)
 
 
+#: Seconds per header time unit. A zoom in "unknown" units (nibabel's default, so what
+#: many tools write) is no repetition time: 1.0 there may mean 1 s or nothing at all.
+_SECONDS_PER_UNIT = {"sec": 1.0, "msec": 1e-3, "usec": 1e-6}
+
+
 def header_repetition_time(img):
-    """Repetition time in seconds from a 4D image's header, or None when it has none."""
+    """Repetition time in seconds from a 4D image's header.
+
+    Returns
+    -------
+    float or None
+        None when the header has no time zoom, or gives it in unknown units.
+    """
     zooms = img.header.get_zooms()
     if len(zooms) < 4 or not zooms[3] > 0:
         return None
     _, time_unit = img.header.get_xyzt_units()
-    return float(zooms[3]) / {"msec": 1000.0, "usec": 1e6}.get(time_unit, 1.0)
+    if time_unit not in _SECONDS_PER_UNIT:
+        return None
+    return float(zooms[3]) * _SECONDS_PER_UNIT[time_unit]
 
 
 def repetition_time(runs, t_r=None):
@@ -186,7 +215,8 @@ def repetition_time(runs, t_r=None):
         missing = [run for run, value in enumerate(found) if value is None]
         raise ValueError(
             f"t_r was not given and the header of run(s) {missing} carries no repetition "
-            "time; pass t_r (--t-r) in seconds."
+            "time in known units (a time zoom with units 'unknown' is not trusted); pass t_r "
+            "(--t-r) in seconds."
         )
     if max(found) - min(found) > 0.01 * max(found):
         raise ValueError(
@@ -231,14 +261,16 @@ def _least_squares_all(img, table, confounds, sample_mask, model_kwargs):
 def _least_squares_separate(img, table, confounds, sample_mask, model_kwargs):
     """One beta map per event of one run, from one model per event."""
     betas, rows = [], []
-    for index, event in table.iterrows():
+    for position, (index, event) in enumerate(table.iterrows()):
         events = table[["onset", "duration", "trial_type"]].astype({"trial_type": str})
         events.loc[index, "trial_type"] = _TARGET
         model = FirstLevelModel(**model_kwargs).fit(
             img, events=events, confounds=confounds, sample_masks=sample_mask
         )
         betas.append(model.compute_contrast(_TARGET, output_type="effect_size"))
-        rows.append({"trial_type": str(event["trial_type"]), "onset": event["onset"]})
+        # The event's row in its run's table identifies it; onsets need not be unique.
+        row = {"trial_type": str(event["trial_type"]), "onset": event["onset"], "event": position}
+        rows.append(row)
     return betas, rows
 
 

@@ -11,7 +11,7 @@ from nilearn import masking
 from ..core import FitOptions, UnitResults, fit_units, recorded_warnings, warn
 from ..outputs import fit_parameters, open_result_folder
 from ..units import label_units
-from .images import load_atlas, load_mask, load_patterns
+from .images import data_mask, load_atlas, load_mask, load_patterns
 from .searchlight import check_features
 
 __all__ = ["RoiResult", "roi_analysis"]
@@ -26,6 +26,11 @@ class RoiResult:
     labels : array of shape (n_regions,)
         Atlas label of each region.
     n_voxels : array of shape (n_regions,)
+        Voxels fitted in each region.
+    n_voxels_without_data : array of shape (n_regions,)
+        Voxels of each region (within the mask) left out because their
+        patterns are NaN, or zero for every stimulus, as the searchlight
+        leaves them out.
     results : UnitResults
         Per-region arrays, in the order of ``labels``.
     parameters : dict
@@ -34,11 +39,14 @@ class RoiResult:
 
     labels: np.ndarray
     n_voxels: np.ndarray
+    n_voxels_without_data: np.ndarray
     results: UnitResults
     parameters: dict = dataclasses.field(default_factory=dict)
 
     def to_dataframe(self):
-        """One row per region: label, n_voxels, score, importance_<term>..., weight_<term>...
+        """One row per region: label, n_voxels, n_voxels_without_data, score, importance_<term>...
+
+        Then weight_<term>... columns.
 
         Returns
         -------
@@ -46,6 +54,7 @@ class RoiResult:
         """
         table = self.results.to_dataframe()
         table = pd.concat([table, self.results.term_weights().add_prefix("weight_")], axis=1)
+        table.insert(0, "n_voxels_without_data", self.n_voxels_without_data)
         table.insert(0, "n_voxels", self.n_voxels)
         table.insert(0, "label", self.labels)
         return table
@@ -57,6 +66,7 @@ class RoiResult:
         return cls(
             labels=table["label"].to_numpy(),
             n_voxels=table["n_voxels"].to_numpy(),
+            n_voxels_without_data=table["n_voxels_without_data"].to_numpy(),
             results=stored.unit_results(),
             parameters=stored.summary,
         )
@@ -137,11 +147,14 @@ def roi_analysis(
         features = check_features(features, patterns_img.shape[3])
         atlas = load_atlas(atlas_img, patterns_img)
         labels = np.asarray(atlas.dataobj)
-        within = labels != 0
+        in_regions = labels != 0
         if mask_img is not None:
-            within &= np.asarray(load_mask(mask_img, patterns_img).dataobj).astype(bool)
+            in_regions &= np.asarray(load_mask(mask_img, patterns_img).dataobj).astype(bool)
+        with_data = np.asarray(data_mask(patterns_img).dataobj).astype(bool)
+        within = in_regions & with_data
         region_mask = nib.Nifti1Image(within.astype(np.uint8), atlas.affine)
         names, units = label_units(labels[within])
+        without_data = _count_voxels_without_data(labels, in_regions, with_data, names)
         _warn_about_small_regions(names, units, features.shape[1])
         Y = masking.apply_mask(patterns_img, region_mask)
         results = fit_units(
@@ -150,4 +163,26 @@ def roi_analysis(
     parameters = fit_parameters(options, cv, groups, len(features), started)
     parameters["warnings"] = messages
     sizes = np.array([len(unit) for unit in units])
-    return RoiResult(labels=names, n_voxels=sizes, results=results, parameters=parameters)
+    return RoiResult(names, sizes, without_data, results, parameters)
+
+
+def _count_voxels_without_data(labels, in_regions, with_data, fitted):
+    """Voxels of each fitted region left out for lack of data; warns about every loss.
+
+    Returns
+    -------
+    array of shape (n_fitted,)
+    """
+    missing = labels[in_regions & ~with_data]
+    found, counts = np.unique(missing, return_counts=True)
+    by_label = dict(zip(found.tolist(), counts.tolist()))
+    empty = sorted(set(np.unique(labels[in_regions]).tolist()) - set(np.asarray(fitted).tolist()))
+    if missing.size:
+        listed = ", ".join(f"{label}: {count}" for label, count in list(by_label.items())[:5])
+        warn(
+            f"{missing.size} voxel(s) of the regions have no data (NaN, or zero for every "
+            f"stimulus) and are left out, as the searchlight leaves them out ({listed}"
+            f"{'...' if len(by_label) > 5 else ''})."
+            + (f" Region(s) {empty[:5]} have no voxel left and are not fitted." if empty else "")
+        )
+    return np.array([by_label.get(label, 0) for label in np.asarray(fitted).tolist()])

@@ -1,6 +1,5 @@
 """Per-layer sentence representations from a Hugging Face transformers model."""
 
-import inspect
 import re
 from pathlib import Path
 
@@ -108,6 +107,32 @@ def _token_weights(batch, pooling, spans):
     return weights / weights.sum(dim=1, keepdim=True)
 
 
+def _tokenized(tokenizer, sentences, max_length, offsets):
+    """A batch padded on the right, whatever the tokenizer's padding side.
+
+    With padding after the real tokens, every model builds the position ids
+    of a sentence as it would for the sentence alone (from 0, from
+    ``padding_idx + 1`` for RoBERTa-family models, from the attention mask
+    for others), and causal attention never sees the padding: the model
+    computes positions its own way, and the states of the real tokens do not
+    depend on the padding or the batch.
+    """
+    side = tokenizer.padding_side
+    tokenizer.padding_side = "right"
+    try:
+        return tokenizer(
+            sentences,
+            padding=True,
+            truncation=max_length is not None,
+            max_length=max_length,
+            return_tensors="pt",
+            return_special_tokens_mask=True,
+            return_offsets_mapping=offsets,
+        )
+    finally:
+        tokenizer.padding_side = side
+
+
 def hidden_states(
     model,
     tokenizer,
@@ -129,7 +154,9 @@ def hidden_states(
         Any encoder or decoder already loaded (see :func:`load_local_model`).
     tokenizer : transformers.PreTrainedTokenizerBase
         Its tokenizer, with a padding token (for decoders without one, set
-        ``tokenizer.pad_token = tokenizer.eos_token``).
+        ``tokenizer.pad_token = tokenizer.eos_token``). Batches are padded
+        on the right whatever its ``padding_side``, and the model builds its
+        own position ids: the states equal those of each sentence alone.
     sentences : list of str
     pooling : {"mean", "first", "last", "word"}
         - "mean": average over the sentence's tokens, special tokens
@@ -194,19 +221,10 @@ def hidden_states(
     else:
         states = np.empty(shape, dtype=np.float32)
     model = model.to(device).eval()
-    accepts_positions = "position_ids" in inspect.signature(model.forward).parameters
     starts = range(0, len(sentences), batch_size)
     for start in tqdm(starts, desc="Sentences", disable=not verbose, unit="batch"):
         chunk = sentences[start : start + batch_size]
-        batch = tokenizer(
-            chunk,
-            padding=True,
-            truncation=max_length is not None,
-            max_length=max_length,
-            return_tensors="pt",
-            return_special_tokens_mask=True,
-            return_offsets_mapping=pooling == "word",
-        )
+        batch = _tokenized(tokenizer, chunk, max_length, pooling == "word")
         weights = _token_weights(
             batch, pooling, spans[start : start + batch_size] if spans else None
         )
@@ -215,11 +233,6 @@ def hidden_states(
             for key, value in batch.items()
             if key not in ("special_tokens_mask", "offset_mapping")
         }
-        if accepts_positions:
-            # Count positions from each sentence's first real token, so that left
-            # padding does not shift absolute position embeddings.
-            mask = batch["attention_mask"]
-            inputs["position_ids"] = (mask.cumsum(dim=1) - 1).clamp_min(0).to(device)
         with torch.no_grad():
             output = model(**inputs, output_hidden_states=True)
         weights = weights.to(device)

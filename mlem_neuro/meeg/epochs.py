@@ -142,8 +142,12 @@ def epochs_patterns(epochs, picks="data", noise_normalization="channel-type", co
           (:func:`mne.compute_covariance`, shrunk), MNE's way of combining
           sensor types;
         - "mnn": multivariate noise normalisation (Guggenmos et al. 2018):
-          whitened with the Ledoit-Wolf shrunk covariance of the residuals of
-          each epoch around its condition's mean, pooled over time;
+          each sensor type first scaled by the standard deviation of its
+          residuals (so that the result does not depend on units: EEG in
+          volts would otherwise swamp magnetometers in tesla), then whitened
+          with the Ledoit-Wolf shrunk covariance of the residuals of each
+          epoch around its condition's mean, pooled over time. Needs
+          conditions with at least 2 epochs;
         - None: the data as they are (distances then mix units across types).
     conditions : array of shape (n_epochs,), optional
         Condition of each epoch for "mnn" (default: the event codes).
@@ -167,14 +171,9 @@ def epochs_patterns(epochs, picks="data", noise_normalization="channel-type", co
         raise ValueError("The epochs contain NaN or infinite values.")
     has_baseline = (picked.times <= 0).sum() >= 2
     baseline = picked.times <= 0 if has_baseline else slice(None)
+    types = np.array(picked.get_channel_types())
     if noise_normalization == "channel-type":
-        types = np.array(picked.get_channel_types())
-        for channel_type in np.unique(types):
-            rows = types == channel_type
-            scale = data[:, rows][..., baseline].std()
-            if scale == 0:
-                raise ValueError(f"The {channel_type} channels are flat (zero variance).")
-            data[:, rows] /= scale
+        data = _scaled_by_type(data, types, data[..., baseline])
     elif noise_normalization == "noise-cov":
         covariance = mne.compute_covariance(
             picked, tmax=0 if has_baseline else None, method="shrunk", verbose="error"
@@ -183,21 +182,43 @@ def epochs_patterns(epochs, picks="data", noise_normalization="channel-type", co
         data = np.einsum("ij,ejt->eit", whitener, data)
     elif noise_normalization == "mnn":
         data = _multivariate_noise_normalization(
-            data, epochs.events[:, 2] if conditions is None else np.asarray(conditions)
+            data, types, epochs.events[:, 2] if conditions is None else np.asarray(conditions)
         )
     return data, picked.info
 
 
-def _multivariate_noise_normalization(data, conditions):
+def _scaled_by_type(data, types, reference):
+    """Each sensor type divided by the standard deviation of its ``reference`` values."""
+    data = data.copy()
+    for channel_type in np.unique(types):
+        rows = types == channel_type
+        scale = reference[:, rows].std()
+        if scale == 0:
+            raise ValueError(f"The {channel_type} channels are flat (zero variance).")
+        data[:, rows] /= scale
+    return data
+
+
+def _multivariate_noise_normalization(data, types, conditions):
     from scipy.linalg import eigh
     from sklearn.covariance import ledoit_wolf
 
     if len(conditions) != len(data):
         raise ValueError(f"conditions has {len(conditions)} labels for {len(data)} epochs.")
+    labels, counts = np.unique(conditions, return_counts=True)
+    if (counts < 2).all():
+        raise ValueError(
+            f"noise_normalization='mnn' needs conditions with at least 2 epochs (residuals "
+            f"around each condition's mean), but each of the {len(labels)} conditions has a "
+            "single epoch (continuous features make every epoch its own condition); use "
+            "noise_normalization='noise-cov' or 'channel-type' instead."
+        )
     residuals = data.copy()
-    for condition in np.unique(conditions):
+    for condition in labels:
         rows = conditions == condition
         residuals[rows] -= data[rows].mean(axis=0)
+    data = _scaled_by_type(data, types, residuals)
+    residuals = _scaled_by_type(residuals, types, residuals)
     # Residuals of all time points stacked: the covariance averaged over time.
     stacked = residuals.transpose(0, 2, 1).reshape(-1, data.shape[1])
     covariance, _ = ledoit_wolf(stacked, assume_centered=True)

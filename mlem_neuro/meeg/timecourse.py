@@ -171,6 +171,15 @@ class TimecourseResult:
         return plot_timecourse(self, path)
 
 
+def _windows_used(samples, sfreq):
+    """Width and step of the windows actually used, in seconds (whole samples)."""
+    step = samples[1][0] - samples[0][0] if len(samples) > 1 else None
+    return {
+        "window_used_s": len(samples[0]) / sfreq,
+        "step_used_s": None if step is None else step / sfreq,
+    }
+
+
 def timecourse(
     epochs,
     features=None,
@@ -207,6 +216,8 @@ def timecourse(
         :func:`mlem_neuro.meeg.epochs_patterns`).
     window, step : float or None
         Window width and step in seconds; None: one unit per time point.
+        Both are rounded to whole samples; summary.json records the widths
+        used (``window_used_s``, ``step_used_s``) beside the requested ones.
     spatial : None, "adjacency" or float
         None: every picked channel in each unit. "adjacency": one unit per
         channel neighbourhood (MNE channel adjacency) per window. A float:
@@ -261,6 +272,7 @@ def timecourse(
         "noise_normalization": noise_normalization,
         "window_s": window,
         "step_s": step,
+        **_windows_used(samples, epochs.info["sfreq"]),
         "n_windows": len(samples),
         "spatial": spatial,
         **fit_parameters(options, cv, groups, n_epochs, started),

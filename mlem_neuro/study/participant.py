@@ -238,7 +238,7 @@ def stimulus_features(stimuli, events, config):
     ----------
     stimuli : DataFrame
         One row per pattern: trial_type, run (index into ``events``), and
-        onset for patterns per event.
+        event (row in the run's events table) for patterns per event.
     events : list of DataFrame
         The events of each run.
     config : StudyConfig
@@ -255,10 +255,9 @@ def stimulus_features(stimuli, events, config):
             raise ValueError(f"--stimuli-table {config.stimuli_table} has no trial_type column.")
         return stimuli.merge(table[["trial_type", *names]], on="trial_type", how="left")
     every = pd.concat(events, ignore_index=True).astype({"trial_type": str})
-    if "onset" in stimuli.columns:  # one pattern per event
+    if "event" in stimuli.columns:  # one pattern per event, joined by position, not onset
         rows = [
-            events[run].loc[np.isclose(events[run]["onset"], onset), names].iloc[0]
-            for run, onset in zip(stimuli["run"], stimuli["onset"])
+            events[run][names].iloc[event] for run, event in zip(stimuli["run"], stimuli["event"])
         ]
         values = pd.DataFrame(rows).reset_index(drop=True)
         return pd.concat([stimuli.reset_index(drop=True), values], axis=1)
