@@ -146,7 +146,8 @@ def test_interrupted_searchlight_resumes_to_identical_maps(
         capsys.readouterr().err.strip().endswith("interrupted; rerun the same command to resume.")
     )
     assert not out.exists()
-    saved = sorted((tmp_path / ".resumed.partial" / "checkpoint").glob("chunk-*.npz"))
+    checkpoint = tmp_path / ".resumed.partial" / "checkpoint" / "mlem_neuro-checkpoint"
+    saved = sorted(checkpoint.glob("chunk-*.npz"))
     assert len(saved) == 3
 
     calls.clear()
@@ -168,3 +169,96 @@ def test_checkpoint_of_another_fit_is_discarded(planted_units, tmp_path):
     other = fit_units(features, Y[::-1].copy(), units, checkpoint=tmp_path, **options)
     fresh = fit_units(features, Y[::-1].copy(), units, **options)
     np.testing.assert_array_equal(other.scores, fresh.scores)
+
+
+def test_overwrite_never_deletes_a_folder_that_holds_no_result(tmp_path, capsys):
+    notes = tmp_path / "mydata"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("mine")
+    for overwrite in (False, True):
+        with pytest.raises(OutputFolderError, match="holds no mlem_neuro result"):
+            ResultFolder(notes, "roi", overwrite=overwrite, label="--out")
+    assert (notes / "notes.txt").read_text() == "mine"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mydata"]
+
+
+def test_a_second_writer_to_the_same_folder_is_refused(tmp_path):
+    first = ResultFolder(tmp_path / "out", "test")
+    with pytest.raises(OutputFolderError, match=r"is being written by another run \(process"):
+        ResultFolder(tmp_path / "out", "test")
+    first.write_array("values", np.arange(2))
+    first.commit()
+    with ResultFolder(tmp_path / "out", "test", overwrite=True) as again:
+        again.write_array("values", np.arange(3))
+    assert np.load(tmp_path / "out" / "values.npy").tolist() == [0, 1, 2]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
+    import subprocess
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True
+    )
+    pid = int(dead.stdout)
+    (tmp_path / ".out.lock").write_text(
+        json.dumps({"pid": pid, "host": __import__("socket").gethostname()})
+    )
+    with ResultFolder(tmp_path / "out", "test") as folder:
+        folder.write_array("values", np.arange(2))
+    assert (tmp_path / "out" / "values.npy").exists()
+    assert not (tmp_path / ".out.lock").exists()
+
+
+def test_out_dot_symlinks_and_an_interrupted_commit(tmp_path, monkeypatch):
+    empty = tmp_path / "here"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    with ResultFolder(".", "test") as folder:
+        folder.write_array("values", np.arange(2))
+    assert sorted(path.name for path in empty.iterdir()) == ["summary.json", "values.npy"]
+    assert read_result(".").kind == "test"
+
+    real = tmp_path / "real"
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    with ResultFolder(link, "test") as folder:
+        folder.write_array("values", np.arange(2))
+    assert link.is_symlink() and (real / "values.npy").exists()
+    with ResultFolder(link, "test", overwrite=True) as folder:
+        folder.write_array("values", np.arange(4))
+    assert link.is_symlink() and np.load(real / "values.npy").tolist() == [0, 1, 2, 3]
+
+    # A commit cut between taking the old result out and putting the new one in.
+    folder = ResultFolder(tmp_path / "cut", "test")
+    folder.write_array("values", np.arange(2))
+    folder.commit()
+    folder = ResultFolder(tmp_path / "cut", "test", overwrite=True)
+    folder.write_array("values", np.arange(5))
+
+    def interrupted(source, target):
+        raise KeyboardInterrupt
+
+    real_move = folder._move_into
+    monkeypatch.setattr(folder, "_move_into", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        folder.commit()
+    monkeypatch.setattr(folder, "_move_into", real_move)
+    repaired = ResultFolder(tmp_path / "cut", "test", overwrite=True)
+    assert np.load(tmp_path / "cut" / "values.npy").tolist() == [0, 1, 2, 3, 4]
+    assert read_result(tmp_path / "cut").kind == "test"
+    repaired.release()
+    assert sorted(path.name for path in tmp_path.iterdir() if "cut" in path.name) == ["cut"]
+
+
+def test_a_checkpoint_mismatch_removes_only_its_own_files(planted_units, tmp_path):
+    from mlem_neuro import fit_units
+
+    features, Y, units = planted_units
+    (tmp_path / "raw.csv").write_text("precious")
+    options = dict(random_state=0, units_per_chunk=10, n_repeats=0)
+    fit_units(features, Y, units, checkpoint=tmp_path, **options)
+    fit_units(features, Y[::-1].copy(), units, checkpoint=tmp_path, **options)
+    assert (tmp_path / "raw.csv").read_text() == "precious"
+    owned = [path.name for path in tmp_path.iterdir() if path.name != "raw.csv"]
+    assert owned == ["mlem_neuro-checkpoint"]

@@ -178,6 +178,7 @@ def test_sharded_searchlight_gives_the_same_scores(fmri_study, finished_study, e
     )
     assert outcome.succeeded
     sharded = score_maps(tmp_path / "study")
+    assert not list((tmp_path / "study" / ".work").glob("*/sub-*"))  # removed once merged
     whole = score_maps(out)
     for subject in sharded:
         np.testing.assert_allclose(sharded[subject], whole[subject], atol=1e-6)
@@ -297,3 +298,69 @@ def test_cluster_config_describes_a_gpu_job(tmp_path):
     path.write_text("cluster: NoSuchCluster\n")
     with pytest.raises(ValueError, match="unknown cluster 'NoSuchCluster'"):
         cluster_from_config(path)
+
+
+def test_a_rerun_with_other_settings_is_refused_and_overwrite_keeps_results_until_replaced(
+    fmri_study, finished_study, tmp_path
+):
+    out, _ = finished_study
+    copy = tmp_path / "study"
+    shutil.copytree(out, copy)
+    with pytest.raises(LayoutError, match=r"sub-01, .* other settings \(.*radius: 8.0 -> 16.0"):
+        run_participants(fmri_study, copy, config(radius=16.0), verbose=False)
+
+    class Interrupted:
+        dashboard = None
+
+        def submit(self, *args, key):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_participants(fmri_study, copy, config(), engine=Interrupted(), overwrite=True)
+    assert len(score_maps(copy)) == 6  # nothing was deleted before a new result committed
+
+
+def test_the_group_stage_refuses_subjects_analysed_differently(finished_study, tmp_path):
+    out, _ = finished_study
+    copy = tmp_path / "study"
+    shutil.copytree(out, copy)
+    summary = copy / "sub-02" / "task-objects_searchlight" / "summary.json"
+    recorded = json.loads(summary.read_text())
+    recorded["study_settings"]["radius"] = 16.0
+    summary.write_text(json.dumps(recorded))
+    with pytest.raises(LayoutError, match=r"sub-02 and sub-01 .* different settings .*radius"):
+        run_group(copy, "objects", "searchlight", n_permutations=10, report=False)
+
+
+def test_task_keys_and_work_folders_depend_on_the_output_and_the_settings(fmri_study, tmp_path):
+    from mlem_neuro.study import _submit_subject
+    from mlem_neuro.study.layout import fmri_inputs
+
+    class Recorder:
+        def __init__(self):
+            self.keys, self.arguments = [], []
+
+        def submit(self, function, *args, key):
+            self.keys.append(key)
+            self.arguments.append(args)
+            return key
+
+    subject = fmri_inputs(fmri_study, fmri_study / "derivatives" / "fmriprep", "objects", ["01"])[0]
+    recorder = Recorder()
+    for out, radius in [("a", 6.0), ("b", 6.0), ("a", 16.0)]:
+        _submit_subject(recorder, subject, config(radius=radius, shards=2), tmp_path / out, False)
+    finals = recorder.keys[3::4]
+    assert len(set(finals)) == 3
+    work = {str(args[2]) for args in recorder.arguments[::4]}
+    assert len(work) == 3  # the shards of other settings are never reused
+
+
+def test_run_labels_stay_strings_when_read_back(tmp_path):
+    import pandas as pd
+
+    from mlem_neuro.outputs import ResultFolder
+
+    with ResultFolder(tmp_path / "patterns", "patterns") as folder:
+        folder.write_table("stimuli", pd.DataFrame({"run": ["01", "10"], "session": ["1", "2"]}))
+    table = read_result(tmp_path / "patterns").table("stimuli")
+    assert table["run"].tolist() == ["01", "10"] and table["session"].tolist() == ["1", "2"]

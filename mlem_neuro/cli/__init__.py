@@ -8,6 +8,7 @@ the traceback); Ctrl-C leaves a resumable folder and exits with status 130.
 """
 
 import argparse
+import shlex
 import sys
 
 from .. import __version__
@@ -62,7 +63,7 @@ def main(argv=None):
         args = build_parser().parse_args(argv)
     except SystemExit as stop:  # --help, --version, or a one-line argument error
         return stop.code
-    args.command_line = "mlem-neuro " + " ".join(argv)
+    args.command_line = shlex.join(["mlem-neuro", *argv])
     with console(args.command, args.quiet):
         try:
             code = args.run(args)
@@ -77,7 +78,9 @@ def main(argv=None):
                 raise
             print(f"mlem-neuro {args.command}: error: {one_line(error)}", file=sys.stderr)
             return 2
-        except Exception as error:  # noqa: BLE001 - a bug: say so in one line, keep details
+        except SystemExit:
+            raise
+        except BaseException as error:  # noqa: BLE001 - a bug, or Dask's CancelledError: one line
             if args.debug:
                 raise
             print(

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..core import NEURAL_DISTANCES, FitOptions, check_device
 from ..core.features import MISSING_POLICIES
@@ -271,23 +270,13 @@ def fold_arguments(args, table=None, source="the features table"):
 
 
 def read_table(path, option):
-    """A CSV or TSV file as a DataFrame, with errors that name the option and the file."""
-    path = Path(path)
-    if not path.exists():
-        raise UsageError(f"{option}: {option.lstrip('-')} file not found: {path}")
-    if path.is_dir():
-        raise UsageError(f"{option}: {path} is a folder; expected a CSV or TSV file.")
-    separator = "\t" if path.suffix in (".tsv", ".txt") else ","
+    """A table file as a DataFrame (separator sniffed), with errors that name the option."""
+    from ..tables import TableError, read_user_table
+
     try:
-        table = pd.read_csv(path, sep=separator)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise UsageError(
-            f"{option}: {path} could not be read as a {'TSV' if separator == chr(9) else 'CSV'} "
-            f"table ({error})."
-        ) from None
-    if table.empty:
-        raise UsageError(f"{option}: {path} has columns but no rows.")
-    return table
+        return read_user_table(path, option)
+    except TableError as error:
+        raise UsageError(str(error)) from None
 
 
 def feature_table(args, table, exclude=()):

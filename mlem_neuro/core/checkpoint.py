@@ -12,7 +12,6 @@ a different fit is discarded, never mixed in.
 import hashlib
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,15 @@ __all__ = ["ChunkCheckpoint", "fingerprint"]
 logger = logging.getLogger("mlem_neuro")
 
 _FINGERPRINT = "fingerprint.json"
+#: The subfolder a checkpoint owns inside the folder it is given.
+SUBFOLDER = "mlem_neuro-checkpoint"
+
+
+def _stored_key(manifest):
+    try:
+        return json.loads(manifest.read_text()).get("key")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def fingerprint(**parts):
@@ -32,13 +40,17 @@ def fingerprint(**parts):
     ----------
     **parts
         Named arrays (hashed by content, shape and dtype), lists of arrays,
-        or plain values.
+        or plain values. The package version is always part of the digest:
+        chunks computed by another version are never resumed.
 
     Returns
     -------
     str
     """
+    from .. import __version__
+
     digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"mlem_neuro {__version__}".encode())
     for name in sorted(parts):
         digest.update(name.encode())
         _update(digest, parts[name])
@@ -60,24 +72,29 @@ def _update(digest, value):
 
 
 class ChunkCheckpoint:
-    """A folder of finished chunks for one fit.
+    """A folder of finished chunks for one fit, inside a folder the caller names.
+
+    The chunks live in a subfolder of their own, :data:`SUBFOLDER`, marked by
+    its fingerprint file; nothing else in the caller's folder is ever read,
+    written or removed. A checkpoint of another fit (other inputs, settings,
+    chunks or package version) is discarded chunk file by chunk file.
 
     Parameters
     ----------
     directory : str or Path
-        Created if needed. A checkpoint of another fit found there is removed.
+        Where the checkpoint subfolder goes (created if needed).
     key : str
         :func:`fingerprint` of the fit's inputs and settings.
     """
 
     def __init__(self, directory, key):
-        self.directory = Path(directory)
+        self.directory = Path(directory) / SUBFOLDER
         self.directory.mkdir(parents=True, exist_ok=True)
         manifest = self.directory / _FINGERPRINT
-        if manifest.exists() and json.loads(manifest.read_text()).get("key") != key:
+        if manifest.exists() and _stored_key(manifest) != key:
             logger.info("Discarding the checkpoint in %s: it belongs to another fit.", directory)
-            shutil.rmtree(self.directory)
-            self.directory.mkdir(parents=True)
+            for chunk in self.directory.glob("chunk-*.npz"):
+                chunk.unlink()
         manifest.write_text(json.dumps({"key": key}))
 
     def _path(self, index):

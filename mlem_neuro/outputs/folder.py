@@ -3,37 +3,41 @@
 import contextlib
 import datetime
 import json
-import os
 import shutil
 from pathlib import Path
 
 import numpy as np
 
+from .lock import WriterLock
 from .naming import CHECKPOINT, SUMMARY, bids_label, file_stem
 from .provenance import peak_memory_mib, software_versions
-from .stored import OutputFolderError, StoredResult
+from .stored import OutputFolderError, StoredResult, is_finished
 
-__all__ = ["ResultFolder", "OutputFolderError", "open_result_folder"]
+__all__ = ["ResultFolder", "OutputFolderError", "open_result_folder", "holds_result"]
 
 
 class ResultFolder:
-    """A result folder, written in a temporary sibling and renamed into place when complete.
+    """A result folder, written in a temporary sibling and moved into place when complete.
 
     Creating it checks, before any computation, that the folder can be
-    written: its parent can be created, and the target is absent, empty or
-    ``overwrite`` is set. A temporary sibling left by an interrupted run is
-    reused (its checkpoint is how the run resumes); any other file in it is
-    removed, so no stale output survives.
+    written: its parent can be created, no other run is writing it, and the
+    target is absent, empty, or an earlier mlem_neuro result with
+    ``overwrite`` set. A folder that holds anything else is never replaced,
+    whatever ``overwrite`` says. A temporary sibling left by an interrupted
+    run is reused (its checkpoint is how the run resumes); any other file in
+    it is removed, so no stale output survives. A commit that was cut short
+    is finished (or undone) first.
 
     Parameters
     ----------
     path : str or Path
-        The final folder.
+        The final folder (a symbolic link to a folder is followed, and stays
+        a link).
     kind : str
         What the folder holds ("searchlight", "roi", "timecourse",
         "layers", "group", "patterns", "demo"...), recorded in summary.json.
     overwrite : bool
-        Replace an existing, non-empty folder as a whole when committing.
+        Replace an earlier mlem_neuro result when committing.
     label : str
         How errors name the folder (the command-line option, or the
         parameter of the Python call).
@@ -59,26 +63,55 @@ class ResultFolder:
         self.overwrite = overwrite
         self.label = label
         self.entities = dict(entities or {})
-        self.staging = self.path.parent / f".{self.path.name}.partial"
+        # Siblings of the real folder: "--out ." and links work, nothing lands inside it.
+        target = self.path.expanduser().resolve()
+        self._target = target
+        self.staging = target.parent / f".{target.name}.partial"
+        self._replaced = target.parent / f".{target.name}.replaced"
+        self._lock = WriterLock(target.parent / f".{target.name}.lock", self.path, label)
         self.summary = {"kind": kind}
         self._started = datetime.datetime.now(datetime.timezone.utc)
-        self._check_target()
-        self._prepare_staging()
+        self._check_parent()
+        self._lock.acquire()
+        try:
+            self._repair_interrupted_commit()
+            self._check_target()
+            self._prepare_staging()
+        except BaseException:
+            self._lock.release()
+            raise
 
     @property
     def checkpoint_path(self):
         """Folder for the checkpoint of finished chunks (kept across interruptions)."""
         return self.staging / CHECKPOINT
 
+    def _check_parent(self):
+        try:
+            self._target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputFolderError(
+                f"{self.label} {self.path} cannot be written ({error.strerror or error}); "
+                "choose a folder you can write to."
+            ) from error
+
     def _check_target(self):
-        path = self.path
+        path = self._target
         if path.exists() and not path.is_dir():
-            raise OutputFolderError(f"{self.label} {path} is a file, not a folder.")
-        if path.is_dir() and any(path.iterdir()) and not self.overwrite:
-            entries = sorted(entry.name for entry in path.iterdir())
+            raise OutputFolderError(f"{self.label} {self.path} is a file, not a folder.")
+        if not path.is_dir() or not any(path.iterdir()):
+            return
+        entries = sorted(entry.name for entry in path.iterdir())
+        if not holds_result(path):
+            raise OutputFolderError(
+                f"{self.label} {self.path} is not empty and holds no mlem_neuro result (it "
+                f"holds {len(entries)} entries, e.g. {entries[0]!r}); choose a new folder: "
+                "overwriting only ever replaces an earlier result."
+            )
+        if not self.overwrite:
             flag = "--overwrite" if self.label.startswith("--") else "overwrite=True"
             raise OutputFolderError(
-                f"{self.label} {path} is not empty (it holds {len(entries)} entries, e.g. "
+                f"{self.label} {self.path} is not empty (it holds {len(entries)} entries, e.g. "
                 f"{entries[0]!r}); choose a new folder, or pass {flag} to replace it."
             )
 
@@ -87,7 +120,7 @@ class ResultFolder:
             self.staging.mkdir(parents=True, exist_ok=True)
             for entry in self.staging.iterdir():
                 if entry.name != CHECKPOINT:
-                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+                    _remove(entry)
             probe = self.staging / ".write-test"
             probe.write_bytes(b"")
             probe.unlink()
@@ -96,6 +129,20 @@ class ResultFolder:
                 f"{self.label} {self.path} cannot be written ({error.strerror or error}); "
                 "choose a folder you can write to."
             ) from error
+
+    def _repair_interrupted_commit(self):
+        """Finish a commit that was cut between taking the old result out and moving in."""
+        if not self._replaced.exists():
+            return
+        if is_finished(self._target):
+            shutil.rmtree(self._replaced)
+        elif (self.staging / SUMMARY).exists():
+            self._move_into(self.staging, self._target)
+            shutil.rmtree(self._replaced)
+            self.staging.rmdir()
+        else:
+            self._move_into(self._replaced, self._target)
+            self._replaced.rmdir()
 
     def file(self, name):
         """Path in the staging folder of a file to write (for writers of other libraries)."""
@@ -208,22 +255,54 @@ class ResultFolder:
     def commit(self):
         """Write summary.json and move the folder into place.
 
+        An absent target is replaced by the staging folder in one rename. An
+        existing one (empty, or an earlier result with ``overwrite``) keeps
+        its inode, so that "--out ." and links work: the old entries are
+        moved aside, its summary.json first, then the new ones in, their
+        summary.json last; a commit cut in between is completed by the next
+        run on the folder.
+
         Returns
         -------
         Path
             The finished folder.
         """
-        self._write_summary()
-        shutil.rmtree(self.checkpoint_path, ignore_errors=True)
-        self._check_target()
-        old = None
-        if self.path.is_dir():
-            old = self.path.parent / f".{self.path.name}.replaced-{os.getpid()}"
-            self.path.rename(old)
-        self.staging.rename(self.path)
-        if old is not None:
-            shutil.rmtree(old)
-        return self.path
+        try:
+            self._check_target()
+            self._write_summary()
+            shutil.rmtree(self.checkpoint_path, ignore_errors=True)
+            if not self._target.exists():
+                self.staging.rename(self._target)
+                return self.path
+            self._take_out_old()
+            self._move_into(self.staging, self._target)
+            shutil.rmtree(self._replaced)
+            self.staging.rmdir()
+            return self.path
+        finally:
+            self._lock.release()
+
+    def release(self):
+        """Let other runs write the folder without committing.
+
+        The staging folder stays, for a later run to resume from, unless it
+        is empty.
+        """
+        with contextlib.suppress(OSError):
+            self.staging.rmdir()  # only when empty
+        self._lock.release()
+
+    def _take_out_old(self):
+        """Move the old result aside, summary.json first: it stops being a result at once."""
+        self._replaced.mkdir()
+        for entry in sorted(self._target.iterdir(), key=lambda entry: entry.name != SUMMARY):
+            entry.rename(self._replaced / entry.name)
+
+    @staticmethod
+    def _move_into(source, target):
+        """Move every entry of ``source`` into ``target``, summary.json last."""
+        for entry in sorted(source.iterdir(), key=lambda entry: entry.name == SUMMARY):
+            entry.rename(target / entry.name)
 
     def _write_summary(self):
         finished = datetime.datetime.now(datetime.timezone.utc)
@@ -240,7 +319,22 @@ class ResultFolder:
     def __exit__(self, error_type, error, traceback):
         if error_type is None:
             self.commit()
+        else:
+            self.release()
         return False
+
+
+def holds_result(path):
+    """Whether ``path`` holds a result that mlem_neuro wrote (its summary.json says so)."""
+    try:
+        summary = json.loads((Path(path) / SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and "mlem_neuro" in summary.get("versions", {})
+
+
+def _remove(entry):
+    shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
 
 
 class _Subfolder(ResultFolder):
@@ -261,6 +355,9 @@ class _Subfolder(ResultFolder):
         self._write_summary()
         shutil.rmtree(self.checkpoint_path, ignore_errors=True)
         return self.path
+
+    def release(self):
+        """Nothing to release: the parent holds the lock."""
 
 
 def _json_default(value):

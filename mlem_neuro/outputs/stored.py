@@ -52,8 +52,13 @@ class StoredResult:
         return nib.load(self._existing(f"{file_stem(measure)}.nii.gz", measure))
 
     def table(self, name):
-        """A tab-separated table of the folder, as a DataFrame."""
-        return pd.read_csv(self._existing(f"{file_stem(name)}.tsv", name), sep="\t")
+        """A tab-separated table of the folder, as a DataFrame.
+
+        Run and session columns are read as text: labels such as "01" stay
+        labels, not numbers.
+        """
+        path = self._existing(f"{file_stem(name)}.tsv", name)
+        return pd.read_csv(path, sep="\t", dtype={"run": str, "session": str})
 
     def array(self, name):
         """A .npy array of the folder."""

@@ -14,11 +14,10 @@ Following the BIDS-Apps convention, a study runs in two stages:
 
 import dataclasses
 import json
-import shutil
 from pathlib import Path
 
 from .. import __version__
-from ..outputs import ResultFolder, is_finished
+from ..outputs import ResultFolder, is_finished, read_result
 from .engine import Engine, cluster_from_config
 from .layout import LayoutError, find_subjects, fmri_inputs, meeg_inputs
 from .participant import (
@@ -31,6 +30,7 @@ from .participant import (
     run_subject,
     subject_folder,
 )
+from .settings import differing_settings, settings_key, study_settings
 
 __all__ = [
     "StudyConfig",
@@ -92,7 +92,35 @@ def study_inputs(bids_dir, config, labels=None, derivatives=None):
     if config.analysis == "roi" and config.atlas is None:
         raise ValueError("--analysis roi needs --atlas, a label image in the runs' space.")
     derivatives = bids_dir / "derivatives" / "fmriprep" if derivatives is None else derivatives
-    return fmri_inputs(bids_dir, derivatives, config.task, labels, config.space, columns)
+    subjects = fmri_inputs(bids_dir, derivatives, config.task, labels, config.space, columns)
+    if config.stimuli_table is not None:
+        _check_stimuli_table(config, subjects)
+    return subjects
+
+
+def _check_stimuli_table(config, subjects):
+    """The stimuli table holds trial_type, every feature and every subject's trial types."""
+    import pandas as pd
+
+    from ..tables import read_user_table
+
+    table = read_user_table(config.stimuli_table, "--stimuli-table")
+    missing = [name for name in ("trial_type", *config.features) if name not in table.columns]
+    if missing:
+        raise LayoutError(
+            f"--stimuli-table {config.stimuli_table} has no column(s) {missing} (columns: "
+            f"{list(table.columns)})."
+        )
+    known = set(table["trial_type"].astype(str))
+    for subject in subjects:
+        for run in subject.runs:
+            types = set(pd.read_csv(run.events, sep="\t")["trial_type"].dropna().astype(str))
+            if types - known:
+                raise LayoutError(
+                    f"sub-{subject.label}: {run.events} has trial type(s) "
+                    f"{sorted(types - known)[:5]} that --stimuli-table {config.stimuli_table} "
+                    "does not describe."
+                )
 
 
 def _describe_output(bids_dir, out_dir):
@@ -113,18 +141,49 @@ def _describe_output(bids_dir, out_dir):
     partial.rename(path)
 
 
-def _submit_subject(engine, subject, config, out_dir):
-    """Futures of one subject's tasks; the last one gives its result folder."""
-    key = f"sub-{subject.label}-{config.task}-{config.analysis}"
+def _submit_subject(engine, subject, config, out_dir, overwrite):
+    """Futures of one subject's tasks; the last one gives its result folder.
+
+    Task keys hold the output folder and the settings, so two studies on one
+    scheduler never share a task; shards live in a work folder keyed by the
+    settings, so a rerun with other settings never reuses them.
+    """
+    settings = study_settings(config)
+    digest = settings_key(str(out_dir.resolve()), settings)
+    key = f"sub-{subject.label}-{config.task}-{config.analysis}-{digest}"
     if config.shards <= 1 or config.analysis != "searchlight":
-        return engine.submit(run_subject, subject, config, str(out_dir), key=key)
-    work = str(out_dir / ".work" / f"task-{config.task}_{config.analysis}")
-    patterns = engine.submit(prepare_patterns, subject, config, work, key=f"{key}-patterns")
+        return engine.submit(run_subject, subject, config, str(out_dir), overwrite, key=key)
+    work = out_dir / ".work" / f"task-{config.task}_{config.analysis}_{settings_key(settings)}"
+    patterns = engine.submit(prepare_patterns, subject, config, str(work), key=f"{key}-patterns")
     shards = [
-        engine.submit(fit_shard, patterns, subject, config, work, shard, key=f"{key}-shard{shard}")
+        engine.submit(
+            fit_shard, patterns, subject, config, str(work), shard, key=f"{key}-shard{shard}"
+        )
         for shard in range(config.shards)
     ]
-    return engine.submit(merge_shards, patterns, shards, subject, config, str(out_dir), key=key)
+    return engine.submit(
+        merge_shards, patterns, shards, subject, config, str(out_dir), overwrite, key=key
+    )
+
+
+def _check_finished_subjects(subjects, config, out_dir, overwrite):
+    """Refuse to keep (without ``overwrite``) finished subjects analysed with other settings."""
+    wanted = study_settings(config)
+    mismatched = {}
+    for subject in subjects:
+        target = subject_folder(out_dir, subject.label, config)
+        if is_finished(target):
+            recorded = read_result(target).summary.get("study_settings")
+            differ = differing_settings(recorded, wanted)
+            if differ:
+                mismatched[f"sub-{subject.label}"] = differ
+    if mismatched and not overwrite:
+        first = next(iter(mismatched.values()))
+        raise LayoutError(
+            f"{', '.join(mismatched)} were analysed with other settings ({'; '.join(first[:4])}"
+            f"{'...' if len(first) > 4 else ''}); rerun with --overwrite (overwrite=True) to "
+            "redo them with these settings, or give another output folder."
+        )
 
 
 def run_participants(
@@ -150,7 +209,10 @@ def run_participants(
     engine : Engine, optional
         Where tasks run; a local cluster sized to the machine when None.
     overwrite : bool
-        Redo subjects already finished (their folders are replaced).
+        Redo subjects already finished: each folder is replaced when its new
+        result commits. Without it, a finished subject is skipped when its
+        recorded settings equal these, and the whole stage is refused when
+        they do not.
     verbose : bool
 
     Returns
@@ -161,18 +223,16 @@ def run_participants(
     subjects = study_inputs(bids_dir, config, labels, derivatives)
     # One display for the whole study: the tasks' own progress bars stay off.
     config = dataclasses.replace(config, options=dataclasses.replace(config.options, verbose=False))
+    _check_finished_subjects(subjects, config, out_dir, overwrite)
     _describe_output(bids_dir, out_dir)
-    if overwrite:
-        for subject in subjects:
-            shutil.rmtree(subject_folder(out_dir, subject.label, config), ignore_errors=True)
-        shutil.rmtree(out_dir / ".work" / f"task-{config.task}_{config.analysis}", True)
     owned = engine is None
     engine = engine or Engine()
     try:
         if verbose and engine.dashboard:
             print(f"Dask dashboard: {engine.dashboard}")
         futures = {
-            subject.label: _submit_subject(engine, subject, config, out_dir) for subject in subjects
+            subject.label: _submit_subject(engine, subject, config, out_dir, overwrite)
+            for subject in subjects
         }
         outcomes = engine.follow(futures, f"Study: {len(subjects)} subjects", verbose)
     finally:
@@ -182,6 +242,22 @@ def run_participants(
         folders={label: o.result for label, o in outcomes.items() if o.error is None},
         failed={label: o.error for label, o in outcomes.items() if o.error is not None},
     )
+
+
+def _check_same_settings(folders):
+    """Refuse subjects analysed with different settings, naming them."""
+    recorded = {folder: read_result(folder).summary.get("study_settings") for folder in folders}
+    if not recorded:
+        return
+    reference, settings = next(iter(recorded.items()))
+    for folder, other in recorded.items():
+        differ = differing_settings(other, settings) if settings is not None else []
+        if differ or (settings is None) != (other is None):
+            raise LayoutError(
+                f"{folder.parent.name} and {reference.parent.name} were analysed with different "
+                f"settings ({'; '.join(differ[:4]) or 'one has none recorded'}); redo them "
+                "with the same settings (bids ... participant --overwrite) before a group test."
+            )
 
 
 def run_group(
@@ -232,6 +308,7 @@ def run_group(
         for path in out_dir.glob(f"sub-*/task-{task}_{analysis}")
         if is_finished(path) and (not labels or path.parent.name.removeprefix("sub-") in labels)
     )
+    _check_same_settings(folders)
     if len(folders) < 2:
         raise LayoutError(
             f"The group stage needs the results of at least 2 subjects in {out_dir} for task "

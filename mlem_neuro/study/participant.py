@@ -8,6 +8,7 @@ checkpoint.
 """
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ import pandas as pd
 
 from ..core import FitOptions, UnitResults, fit_units, recorded_warnings
 from ..outputs import ResultFolder, fit_parameters, is_finished, read_result
+from ..tables import read_user_table
+from .settings import study_settings
 
 __all__ = [
     "StudyConfig",
@@ -102,8 +105,11 @@ def _entities(subject, config):
     return entities
 
 
-def run_subject(subject, config, out_dir):
+def run_subject(subject, config, out_dir, overwrite=False):
     """Analyse one subject whole (patterns and fit in one task).
+
+    A finished result is kept unless ``overwrite``, which replaces it when
+    the new one commits (the caller has checked that its settings match).
 
     Returns
     -------
@@ -111,9 +117,10 @@ def run_subject(subject, config, out_dir):
         The subject's result folder.
     """
     target = subject_folder(out_dir, subject.label, config)
-    if is_finished(target):
+    if is_finished(target) and not overwrite:
         return str(target)
-    with ResultFolder(target, config.analysis, entities=_entities(subject, config)) as folder:
+    entities = _entities(subject, config)
+    with ResultFolder(target, config.analysis, entities=entities, overwrite=overwrite) as folder:
         with recorded_warnings() as messages:
             result = _analyse(subject, config, folder.checkpoint_path)
         result.parameters["warnings"] = result.parameters.get("warnings", []) + [
@@ -135,6 +142,7 @@ def _provenance(subject, config):
         "space": subject.space,
         "inputs": inputs,
         "confounds": config.confounds if subject.modality == "fmri" else None,
+        "study_settings": study_settings(config),
     }
 
 
@@ -178,8 +186,12 @@ def _analyse(subject, config, checkpoint):
 
 
 def _groups(table):
-    """Run (and session) of each stimulus: folds keep them apart."""
-    sessions = table["session"].fillna("").astype(str)  # no session: empty (NaN when read back)
+    """Run (and session) of each stimulus: folds keep them apart.
+
+    Labels are strings everywhere ("01" stays "01"): stored tables are read
+    back with their run and session columns as text (``StoredResult.table``).
+    """
+    sessions = table["session"].fillna("").astype(str)  # no session: empty
     return (sessions + "/" + table["run"].astype(str)).to_numpy()
 
 
@@ -250,9 +262,7 @@ def stimulus_features(stimuli, events, config):
     """
     names = list(config.features)
     if config.stimuli_table is not None:
-        table = pd.read_csv(config.stimuli_table, sep=None, engine="python")
-        if "trial_type" not in table.columns:
-            raise ValueError(f"--stimuli-table {config.stimuli_table} has no trial_type column.")
+        table = read_user_table(config.stimuli_table, "--stimuli-table").astype({"trial_type": str})
         return stimuli.merge(table[["trial_type", *names]], on="trial_type", how="left")
     every = pd.concat(events, ignore_index=True).astype({"trial_type": str})
     if "event" in stimuli.columns:  # one pattern per event, joined by position, not onset
@@ -385,8 +395,11 @@ def fit_shard(patterns_dir, subject, config, work_dir, shard):
     return str(target)
 
 
-def merge_shards(patterns_dir, shard_dirs, subject, config, out_dir):
+def merge_shards(patterns_dir, shard_dirs, subject, config, out_dir, overwrite=False):
     """Shard step 3: the subject's searchlight maps from its shards, written whole.
+
+    The subject's work folder (patterns and shards) is removed once the maps
+    are committed.
 
     Returns
     -------
@@ -398,7 +411,7 @@ def merge_shards(patterns_dir, shard_dirs, subject, config, out_dir):
     from ..fmri.searchlight import searchlight_result
 
     target = subject_folder(out_dir, subject.label, config)
-    if is_finished(target):
+    if is_finished(target) and not overwrite:
         return str(target)
     started = time.perf_counter()
     stored = read_result(patterns_dir)
@@ -407,7 +420,9 @@ def merge_shards(patterns_dir, shard_dirs, subject, config, out_dir):
     parameters = fit_parameters(config.options, config.cv, _groups(table), len(table), started)
     parameters.update(_provenance(subject, config), shards=config.shards)
     result = searchlight_result(results, stored.map("mask"), config.radius, parameters)
-    with ResultFolder(target, "searchlight", entities=_entities(subject, config)) as folder:
+    entities = _entities(subject, config)
+    with ResultFolder(target, "searchlight", entities=entities, overwrite=overwrite) as folder:
         result.save(folder)
         _report(folder, config)
+    shutil.rmtree(Path(patterns_dir).parent)
     return str(target)
