@@ -77,7 +77,7 @@ def read_user_table(path, label):
     """
     path = Path(path)
     if not path.exists():
-        raise TableError(f"{label}: file not found: {path}")
+        raise TableError(f"{label}: {label.lstrip('-')} file not found: {path}")
     if path.is_dir():
         raise TableError(f"{label}: {path} is a folder; expected a table file.")
     try:

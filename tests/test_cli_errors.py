@@ -57,7 +57,7 @@ CASES = {
         "--cv-groups 'runs' is not a column of the features table (columns: ['animate', "
         "'face', 'manmade', 'large', 'run'])",
     ),
-    "empty features file": ([], "empty.csv", "--features: ", "could not be read as a CSV table"),
+    "empty features file": ([], "empty.csv", "--features: ", "could not be read as a table"),
     "missing features file": ([], "nowhere.csv", "--features: features file not found"),
     "bad fit option": (["--learning-rate", "-1"], "features.csv", "--learning-rate must be a"),
     "unknown choice": (["--missing", "drop"], "features.csv", "argument --missing: invalid"),

@@ -364,3 +364,19 @@ def test_run_labels_stay_strings_when_read_back(tmp_path):
         folder.write_table("stimuli", pd.DataFrame({"run": ["01", "10"], "session": ["1", "2"]}))
     table = read_result(tmp_path / "patterns").table("stimuli")
     assert table["run"].tolist() == ["01", "10"] and table["session"].tolist() == ["1", "2"]
+
+
+def test_a_stimuli_table_is_checked_for_every_subject_before_any_work(fmri_study, tmp_path):
+    import pandas as pd
+
+    from mlem_neuro.study import study_inputs
+
+    events = next((fmri_study / "sub-01" / "func").glob("*_events.tsv"))
+    types = sorted(pd.read_csv(events, sep="\t")["trial_type"].astype(str).unique())
+    table = tmp_path / "stimuli.csv"
+    pd.DataFrame({"trial_type": types, "animate": 1}).to_csv(table, sep=";", index=False)
+    with pytest.raises(LayoutError, match=r"has no column\(s\) \['size'\]"):
+        study_inputs(fmri_study, config(stimuli_table=table))
+    pd.DataFrame({"trial_type": types[1:], "animate": 1, "size": 0}).to_csv(table, index=False)
+    with pytest.raises(LayoutError, match=rf"sub-01: .* trial type\(s\) \['{types[0]}'\]"):
+        study_inputs(fmri_study, config(stimuli_table=table))

@@ -46,7 +46,10 @@ def _participant(args):
 
     config = _config(args)
     engine_options = dict(
-        workers=args.workers, scheduler=args.scheduler, cluster_config=args.cluster_config
+        workers=args.workers,
+        scheduler=args.scheduler,
+        cluster_config=args.cluster_config,
+        dashboard_address=args.dashboard_address,
     )
     with Engine(**engine_options) as engine:
         outcome = run_participants(
@@ -156,6 +159,11 @@ def register(commands):
     engine.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     engine.add_argument(
         "--cluster-config", default=None, help="YAML for a dask-jobqueue cluster (SLURM...)"
+    )
+    bids.add_argument(
+        "--dashboard-address",
+        default="127.0.0.1:0",
+        help="where a local cluster serves its Dask dashboard (default: this machine only)",
     )
     bids.add_argument(
         "--measure",

@@ -1,5 +1,6 @@
 """What a command prints: progress and logs that do not break each other, one-line warnings."""
 
+import collections
 import contextlib
 import logging
 import sys
@@ -9,6 +10,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .. import set_log_level
+from ..core.user_warnings import counted_message, warning_source
 
 __all__ = ["console", "one_line"]
 
@@ -22,6 +24,10 @@ def one_line(message):
 def console(command, quiet):
     """Route logs through the progress bars and print warnings as one line each.
 
+    mlem_neuro's own warnings are printed as they come. Third-party ones
+    (NumPy, nilearn, MNE, PyTorch) never reach the terminal raw: each distinct
+    one is printed once, at the end, naming its package and how often it came.
+
     Parameters
     ----------
     command : str
@@ -30,15 +36,26 @@ def console(command, quiet):
         Show only warnings and errors (no progress, no log).
     """
     set_log_level(logging.WARNING if quiet else logging.INFO)
+    third_party, shown = collections.Counter(), set()
 
     def show(message, category, filename, lineno, file=None, line=None):
-        tqdm.write(f"mlem-neuro {command}: warning: {one_line(message)}", file=sys.stderr)
+        source = warning_source(filename)
+        if source is not None:
+            third_party[source, str(message)] += 1
+        elif str(message) not in shown:
+            shown.add(str(message))
+            tqdm.write(f"mlem-neuro {command}: warning: {one_line(message)}", file=sys.stderr)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        # Not actionable for a user of the command line.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.showwarning = show
-        with logging_redirect_tqdm(loggers=[logging.getLogger("mlem_neuro")]):
-            yield
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            # Not actionable for a user of the command line.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.showwarning = show
+            with logging_redirect_tqdm(loggers=[logging.getLogger("mlem_neuro")]):
+                yield
+    finally:
+        for (source, text), count in third_party.items():
+            line = counted_message(source, text, count)
+            print(f"mlem-neuro {command}: warning: {line}", file=sys.stderr)

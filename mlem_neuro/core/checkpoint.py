@@ -12,6 +12,7 @@ a different fit is discarded, never mixed in.
 import hashlib
 import json
 import logging
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -47,10 +48,8 @@ def fingerprint(**parts):
     -------
     str
     """
-    from .. import __version__
-
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"mlem_neuro {__version__}".encode())
+    digest.update(f"mlem_neuro {version('mlem_neuro')}".encode())
     for name in sorted(parts):
         digest.update(name.encode())
         _update(digest, parts[name])

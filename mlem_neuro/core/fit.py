@@ -10,7 +10,7 @@ import torch
 from .checkpoint import ChunkCheckpoint, fingerprint
 from .chunks import plan_chunks, rows_per_chunk
 from .evaluation import EvaluationPairs, importance_pairs_for_precision, score_weights
-from .folds import fold_pairs, make_folds, warn_about_degenerate_folds
+from .folds import fold_pairs, make_folds, warn_about_degenerate_folds, warn_about_small_folds
 from .options import FitOptions, make_generator
 from .permutation import SubsetRanks, orders_and_pair_index
 from .problem import Problem
@@ -112,7 +112,7 @@ def fit_units(
     )
     pairs_per_batch = problem.pairs_per_batch(options.pairs_per_batch, generator)
     fit = _ChunkFit(problem, layout, options, device, generator, pairs_per_batch)
-    fit.run(folds, permutations, generalize, checkpoint)
+    fit.run(folds, permutations, generalize, checkpoint, cross_validated=cv is not None)
     steps = fit.collector.unit_steps()
     info = {
         "n_pairs": len(problem.first),
@@ -204,7 +204,7 @@ class _ChunkFit:
         self.settings = TrainingSettings.from_options(options, layout)
         self.streams = RandomStreams(generator)
 
-    def run(self, folds, permutations, generalize, checkpoint):
+    def run(self, folds, permutations, generalize, checkpoint, cross_validated):
         problem = self.problem
         self.fold_pairs = fold_pairs(folds, problem.first, problem.second, self.device)
         self.orders, self.pair_index = orders_and_pair_index(
@@ -226,6 +226,8 @@ class _ChunkFit:
         warn_about_degenerate_folds(
             [self.terms[test] for test in tests], self.collector.term_names, len(folds)
         )
+        if cross_validated:
+            warn_about_small_folds([len(test) for test in tests])
         self.mode = training_mode(
             self.terms[self.fold_pairs[0][0]], self.pairs_per_batch, self.pairs_per_step
         )

@@ -166,3 +166,26 @@ def warn_about_degenerate_folds(test_terms, term_names, n_folds_hint):
             f"cv={max(2, n_folds_hint // 2)} folds over groups, or cv='auto') so that every "
             "test fold holds pairs that differ in every term."
         )
+
+
+#: Held-out pairs under which a test fold's Spearman correlation takes too few values.
+MIN_TEST_PAIRS = 10
+
+
+def warn_about_small_folds(test_sizes):
+    """Warn when test folds hold too few pairs to give a usable score.
+
+    Parameters
+    ----------
+    test_sizes : list of int
+        Held-out pairs of each test fold.
+    """
+    small = [(fold, size) for fold, size in enumerate(test_sizes) if size < MIN_TEST_PAIRS]
+    if small:
+        listed = ", ".join(f"fold {fold}: {size}" for fold, size in small[:5])
+        warn(
+            f"{len(small)} cv test fold(s) hold fewer than {MIN_TEST_PAIRS} pairs ({listed}"
+            f"{'...' if len(small) > 5 else ''}): a Spearman correlation over so few pairs "
+            "takes a handful of values. Use fewer, larger folds (cv='auto' chooses them), or "
+            "more patterns per run (--pattern-method lss)."
+        )

@@ -1,13 +1,42 @@
 """Warnings that point at the user's call, and a record of those raised during a run."""
 
+import collections
 import contextlib
 import sys
 import warnings
 from pathlib import Path
 
-__all__ = ["warn", "recorded_warnings"]
+__all__ = ["warn", "recorded_warnings", "warning_source", "counted_message"]
 
 _PACKAGE = str(Path(__file__).resolve().parents[1])
+
+
+def warning_source(filename):
+    """The package a warning came from ("numpy", "nilearn"...), or None for mlem_neuro's own.
+
+    mlem_neuro's own warnings (:func:`warn`) point outside the package, at the
+    user's call; a warning attributed to a line inside mlem_neuro was raised
+    by a library it calls, with a stack level that points at its caller.
+
+    Parameters
+    ----------
+    filename : str
+        Where the warning was raised (:attr:`warnings.WarningMessage.filename`).
+    """
+    if str(filename).startswith(_PACKAGE):
+        inside = Path(filename).relative_to(Path(_PACKAGE).parent).as_posix()
+        return f"a library called from {inside}"
+    parts = Path(filename).parts
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts and parts.index(marker) + 1 < len(parts):
+            return Path(parts[parts.index(marker) + 1]).stem.split("-")[0]
+    return None  # the user's own code, or a warning pointed at the user's call
+
+
+def counted_message(source, text, count):
+    """One line for a third-party warning: where it came from and how often."""
+    times = "once" if count == 1 else f"{count} times"
+    return f"{source}: {' '.join(str(text).split())} ({times})"
 
 
 def _stack_level_outside_package():
@@ -39,7 +68,8 @@ def recorded_warnings():
     ------
     list of str
         Filled with the message of every warning raised in the block, once
-        each, in order.
+        each, in order; a third-party warning (NumPy, nilearn, MNE...) as one
+        line naming its package and how often it came (:func:`counted_message`).
     """
     messages, caught = [], []
     try:
@@ -47,8 +77,12 @@ def recorded_warnings():
             warnings.simplefilter("always")
             yield messages
     finally:
+        counts = collections.Counter()
         for item in caught:
-            text = str(item.message)
-            if text not in messages:
-                messages.append(text)
+            source = warning_source(item.filename)
+            if source is None and str(item.message) not in messages:
+                messages.append(str(item.message))
+            elif source is not None:
+                counts[source, str(item.message)] += 1
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+        messages += [counted_message(*key, count) for key, count in counts.items()]

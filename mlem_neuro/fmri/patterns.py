@@ -10,6 +10,7 @@ from nilearn.glm.first_level import FirstLevelModel
 
 from ..core import check_option, check_positive_float, warn
 from ..outputs import open_result_folder
+from .design import check_run_design
 from .images import data_mask
 
 __all__ = [
@@ -144,6 +145,13 @@ def estimate_patterns(
             f"first_level_options cannot set {sorted(fixed)}: pass them as t_r and mask_img."
         )
     model_kwargs.update(first_level_options or {})
+    design_options = {
+        name: model_kwargs[name] for name in ("hrf_model", "drift_model", "high_pass")
+    }
+    tables = [
+        check_run_design(table, img.shape[3], t_r, run, design_options)
+        for run, (img, table) in enumerate(zip(runs, tables))
+    ]
     betas, rows = [], []
     with warnings.catch_warnings():
         # nilearn warns that a given mask wins over mask generation; that is the intent.
@@ -261,7 +269,7 @@ def _least_squares_all(img, table, confounds, sample_mask, model_kwargs):
 def _least_squares_separate(img, table, confounds, sample_mask, model_kwargs):
     """One beta map per event of one run, from one model per event."""
     betas, rows = [], []
-    for position, (index, event) in enumerate(table.iterrows()):
+    for index, event in table.iterrows():
         events = table[["onset", "duration", "trial_type"]].astype({"trial_type": str})
         events.loc[index, "trial_type"] = _TARGET
         model = FirstLevelModel(**model_kwargs).fit(
@@ -269,7 +277,7 @@ def _least_squares_separate(img, table, confounds, sample_mask, model_kwargs):
         )
         betas.append(model.compute_contrast(_TARGET, output_type="effect_size"))
         # The event's row in its run's table identifies it; onsets need not be unique.
-        row = {"trial_type": str(event["trial_type"]), "onset": event["onset"], "event": position}
+        row = {"trial_type": str(event["trial_type"]), "onset": event["onset"], "event": index}
         rows.append(row)
     return betas, rows
 

@@ -81,6 +81,10 @@ def cluster_from_config(path):
     return cluster
 
 
+#: The dashboard of a local cluster: this machine only, any free port (studies side by side).
+LOOPBACK = "127.0.0.1:0"
+
+
 class Engine:
     """A Dask client and, when it started one, its cluster.
 
@@ -93,9 +97,15 @@ class Engine:
         Address of a running Dask scheduler.
     cluster_config : str or Path, optional
         A dask-jobqueue cluster (see :func:`cluster_from_config`).
+    dashboard_address : str
+        Where a local cluster serves its dashboard (with bokeh installed):
+        the loopback interface by default, so that on a shared login node
+        nobody else can watch the study; "0.0.0.0:8787" opens it on purpose.
     """
 
-    def __init__(self, workers=None, scheduler=None, cluster_config=None):
+    def __init__(
+        self, workers=None, scheduler=None, cluster_config=None, dashboard_address=LOOPBACK
+    ):
         from dask.distributed import Client
 
         chosen = [option for option in (workers, scheduler, cluster_config) if option is not None]
@@ -113,7 +123,7 @@ class Engine:
             self.resources = {SLOT: 1}
         else:
             workers = workers or _default_workers()
-            self.cluster = _local_cluster(workers)
+            self.cluster = _local_cluster(workers, dashboard_address)
             self.client = Client(self.cluster)
             self.torch_threads = max(1, (os.cpu_count() or 1) // workers)
 
@@ -187,7 +197,7 @@ def _default_workers():
     return max(1, _gpu_count() or (os.cpu_count() or 1) // 2)
 
 
-def _local_cluster(workers):
+def _local_cluster(workers, dashboard_address):
     import dask
     from dask.distributed import LocalCluster
 
@@ -204,7 +214,7 @@ def _local_cluster(workers):
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=":0",  # any free port: several studies may run side by side
+            dashboard_address=dashboard_address,
             silence_logs=logging.ERROR,
         )
 
