@@ -181,6 +181,10 @@ def test_group_summary_follows_the_test_that_ran_and_weights_need_a_baseline(tmp
     assert test.summary["smallest_possible_pvalue"] == pytest.approx(1 / 32)
     assert test.summary["exact_test"] and test.summary["n_permutations_run"] == 31
     np.testing.assert_allclose(test.outcome["pvalue_fwer"], 1 / 32)
+    from mlem_neuro.report.text import group_methods_paragraph
+
+    methods = group_methods_paragraph(test.summary)
+    assert "the largest t, not the largest |t|" in methods and "all 32 sign flips" in methods
     assert any("skewed" in message for message in test.summary["warnings"])
     assert not any("cannot reach" in message for message in test.summary["warnings"])
     few = group_test(folders[:4], n_permutations=5000)

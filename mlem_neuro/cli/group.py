@@ -38,7 +38,8 @@ def _headline(test):
         significant = int((outcome.clusters["pvalue"] < 0.05).sum())
         return f"{len(outcome.clusters)} cluster(s), {significant} with p < 0.05"
     significant = int((outcome["pvalue_fwer"] < 0.05).sum())
-    return f"{significant} of {len(outcome)} layers with FWER p < 0.05"
+    labels = "regions" if test.kind == "roi" else "layers"
+    return f"{significant} of {len(outcome)} {labels} with FWER p < 0.05"
 
 
 def register(commands):

@@ -83,7 +83,8 @@ _GROUP_TESTS = {
     "cluster size and mass above a cluster-forming threshold of p < {threshold}{tfce})",
     "timecourse": "MNE's cluster-based permutation test over time (and sensors), clusters formed "
     "at the t value of p < 0.05",
-    "layers": "MNE's max-t permutation test across layers",
+    "layers": "the maximum statistic across layers (the largest t, not the largest |t|)",
+    "roi": "the maximum statistic across regions (the largest t, not the largest |t|)",
 }
 
 
@@ -95,13 +96,15 @@ def group_methods_paragraph(summary):
         tfce=", and TFCE" if arguments.get("tfce") else "",
     )
     flips = (
-        f"all {summary['n_permutations_run']} sign flips (exact test)"
+        f"all {summary['n_permutations_run'] + 1} sign flips, the identity included (exact test)"
         if summary.get("exact_test")
-        else f"{summary['n_permutations_run']:,} random sign flips"
+        else f"{summary['n_permutations_run']:,} random sign flips and the identity"
     )
+    baseline = summary.get("baseline") or 0
+    against = f"{baseline:g}" if baseline else "zero"
     return (
         f"<p>The {summary['measure']} of each of the {summary['n_subjects']} subjects was "
-        f"tested against zero with a one-sided, one-sample sign-flip permutation test, using "
+        f"tested against {against} with a one-sided, one-sample sign-flip permutation test, using "
         f"{test}, with {flips}; p-values are corrected for the family of tests "
         f"(family-wise error). The smallest p-value this test can give is "
         f"{summary['smallest_possible_pvalue']:.3g}.</p>"
