@@ -13,7 +13,7 @@ rate is that level within its binomial error.
 
 Usage::
 
-    python benchmarks/bench_group_calibration.py [--subjects 16] [--units 500]
+    python benchmarks/bench_group_calibration.py [--subjects 12] [--units 2000]
 """
 
 import argparse
@@ -49,8 +49,8 @@ def false_positive_rate(values):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--subjects", type=int, default=16)
-    parser.add_argument("--units", type=int, default=500)
+    parser.add_argument("--subjects", type=int, default=12)
+    parser.add_argument("--units", type=int, default=2000)
     args = parser.parse_args()
 
     started = time.perf_counter()
