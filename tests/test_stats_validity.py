@@ -209,3 +209,19 @@ def test_the_generalisation_diagonal_equals_the_scores_with_undefined_folds_and_
     assert np.isnan(results.scores[3]) and np.isfinite(np.delete(results.scores, 3)).all()
     np.testing.assert_allclose(np.diag(results.generalization), results.scores, atol=1e-6)
     assert np.isnan(results.generalization[:, 3]).all()
+
+
+def test_the_group_command_refuses_results_of_other_settings(tmp_path, capsys):
+    folders = []
+    for subject, radius in enumerate([8.0, 8.0, 16.0]):
+        folders.append(tmp_path / f"sub{subject}")
+        with ResultFolder(folders[-1], "layers") as result:
+            result.write_table("layers", pd.DataFrame({"layer": [0], "score": [0.1]}))
+            result.update_summary(features=["a"], radius_mm=radius, options={"method": "mlem"})
+    with pytest.raises(ValueError, match=r"sub2 was analysed with other settings .*radius_mm"):
+        group_test(folders)
+    with ResultFolder(folders[2], "layers", overwrite=True) as result:
+        result.write_table("layers", pd.DataFrame({"layer": [0], "score": [0.1]}))
+        result.update_summary(features=["a"], radius_mm=8.0, options={"method": "nnls"})
+    with pytest.raises(ValueError, match=r"options.method differ"):
+        group_test(folders)

@@ -68,9 +68,55 @@ def read_group_measure(folders, measure="score"):
                 f"{results[0].features}; a group test needs the same feature set in every "
                 "result."
             )
+    _check_same_analysis(results)
     if kind == "searchlight":
         return kind, [result.map(measure) for result in results], {}
     return kind, *_stacked_tables(results, kind, measure)
+
+
+#: Recorded settings that change what a result measures, compared across subjects.
+ANALYSIS_SETTINGS = (
+    "cv",
+    "radius_mm",
+    "window_s",
+    "step_s",
+    "noise_normalization",
+    "spatial",
+    "model",
+    "study_settings",
+)
+#: Fit options that do not change what is measured (beyond float rounding).
+_INCIDENTAL_OPTIONS = ("random_state", "device", "verbose", "units_per_chunk", "dtype")
+
+
+def _analysis(result):
+    summary = result.summary
+    options = {
+        name: value
+        for name, value in summary.get("options", {}).items()
+        if name not in _INCIDENTAL_OPTIONS
+    }
+    return {"options": options, **{name: summary.get(name) for name in ANALYSIS_SETTINGS}}
+
+
+def _check_same_analysis(results):
+    """Refuse results fitted with other settings (an 8 mm MLEM map beside a 16 mm NNLS one)."""
+    reference = _analysis(results[0])
+    for result in results[1:]:
+        other = _analysis(result)
+        differing = [name for name in reference if other[name] != reference[name]]
+        differing += [
+            f"options.{name}"
+            for name in sorted(set(reference["options"]) | set(other["options"]))
+            if "options" in differing
+            and reference["options"].get(name) != other["options"].get(name)
+        ]
+        if differing:
+            shown = [name for name in differing if name != "options"]
+            raise ValueError(
+                f"{result.path} was analysed with other settings than {results[0].path} "
+                f"({', '.join(shown)} differ); a group test needs results of one analysis."
+            )
 
 
 def _stacked_tables(results, kind, measure):
