@@ -10,6 +10,7 @@ negative off-diagonal entries for the interacting pairs (see
 """
 
 # %%
+import matplotlib.pyplot as plt
 import numpy as np
 
 from mlem_neuro import MLEM
@@ -27,6 +28,18 @@ print(np.round(truth, 2))
 model = MLEM(interactions=True, random_state=0).fit(features[:150], Y[:150])
 print(model.metric_.round(2))
 print("Frobenius error:", round(float(np.linalg.norm(model.metric_.to_numpy() - truth)), 3))
+
+# %%
+# The two metrics side by side: the negative off-diagonal entries are the planted
+# interactions.
+figure, axes = plt.subplots(1, 2, figsize=(8, 3.6), constrained_layout=True)
+limit = np.abs(truth).max()
+for axis, (title, metric) in zip(axes, [("true", truth), ("learned", model.metric_.to_numpy())]):
+    image = axis.imshow(metric, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    axis.set(title=f"{title} metric W", xticks=range(5), yticks=range(5))
+    axis.set_xticklabels(features.columns, rotation=45)
+    axis.set_yticklabels(features.columns)
+figure.colorbar(image, ax=axes, shrink=0.8).set_label("weight")
 
 # %%
 # Score on the 50 held-out stimuli: the Spearman correlation between predicted and

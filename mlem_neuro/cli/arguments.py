@@ -201,7 +201,9 @@ def add_output_arguments(parser, report=True):
     """--out, --overwrite and (for results with a report) --no-report."""
     parser.add_argument("--out", required=True, help="output folder (must be new or empty)")
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace a non-empty --out as a whole"
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier mlem_neuro result in --out as a whole (never other files)",
     )
     if report:
         parser.add_argument("--no-report", action="store_true", help="do not write report.html")

@@ -51,7 +51,7 @@ def register(commands):
         help="one-sample permutation tests across subjects' results (maps, time courses, layers)",
     )
     group.add_argument(
-        "results", nargs="+", help="result folders of searchlight, timecourse or layers"
+        "results", nargs="+", help="result folders of searchlight, timecourse, layers or roi"
     )
     group.add_argument(
         "--measure",
