@@ -55,6 +55,8 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
+    # A cell ending in axis.legend() shows the figure, not "<matplotlib.legend.Legend...>".
+    "ignore_repr_types": r"matplotlib\.(text|axes|legend|colorbar|lines|image|figure)",
 }
 
 
