@@ -7,6 +7,7 @@ Build it offline with warnings as errors::
 
 import sys
 import urllib.request
+import warnings
 from pathlib import Path
 
 import mlem_neuro
@@ -56,8 +57,18 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
     # A cell ending in axis.legend() shows the figure, not "<matplotlib.legend.Legend...>".
-    "ignore_repr_types": r"matplotlib\.(text|axes|legend|colorbar|lines|image|figure)",
+    "ignore_repr_types": r"(matplotlib\.(text|axes|legend|colorbar|lines|image|figure)|nilearn)",
 }
+
+
+def _short_warning(message, category, filename, lineno, line=None):
+    """Warnings in the gallery as readers would see them: no path of the build machine."""
+    return f"{category.__name__}: {message}\n"
+
+
+warnings.formatwarning = _short_warning
+# nilearn's note that NaN outside the mask is drawn as 0 is not the tutorials' point.
+warnings.filterwarnings("ignore", message="Non-finite values detected")
 
 
 def _reachable(inventories):
