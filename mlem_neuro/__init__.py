@@ -5,10 +5,8 @@ neural patterns in a brain region, a moment in time or a network layer, and
 how strongly.
 """
 
+import importlib
 import logging
-
-from .core import FitOptions, UnitResults, fit_units
-from .estimator import MLEM
 
 __version__ = "0.1.0"
 __all__ = ["MLEM", "fit_units", "FitOptions", "UnitResults", "set_log_level", "__version__"]
@@ -33,3 +31,17 @@ def set_log_level(level="INFO"):
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(name)s %(levelname)s: %(message)s"))
         logger.addHandler(handler)
+
+
+_HOMES = {"MLEM": ".estimator", "fit_units": ".core", "FitOptions": ".core", "UnitResults": ".core"}
+
+
+def __getattr__(name):
+    # Imported on first use: "mlem-neuro --version" and "--help" start without torch.
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

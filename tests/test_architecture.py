@@ -96,3 +96,18 @@ def test_every_fitting_command_takes_every_fit_setting(command):
     if command in ("timecourse", "layers"):
         expected -= {"precomputed_features"}  # their features are never distances
     assert flags - {"cv", "cv_groups"} == expected
+
+
+def test_the_command_line_starts_without_torch_or_the_science_stack():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from mlem_neuro.cli import build_parser; build_parser(); "
+        "import mlem_neuro; mlem_neuro.__version__; "
+        "heavy = {'torch', 'sklearn', 'scipy.stats', 'pandas', 'nilearn', 'mne'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[]"

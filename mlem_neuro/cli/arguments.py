@@ -7,11 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import NEURAL_DISTANCES, FitOptions, check_device
-from ..core.features import MISSING_POLICIES
-from ..core.regression import METHODS
-from ..core.validation import DTYPES
-from ..outputs import ResultFolder
+from ..core.options import METHODS, MISSING_POLICIES, NEURAL_DISTANCES, FitOptions
+from ..core.validation import DTYPES, check_device
 
 __all__ = [
     "UsageError",
@@ -40,7 +37,7 @@ _FLAGS = {"random_state": ("--seed", "--random-state"), "method": ("--fit-method
 _CLI_DEFAULTS = {"random_state": 0}
 _CHOICES = {
     "distance": NEURAL_DISTANCES,
-    "dtype": tuple(DTYPES),
+    "dtype": DTYPES,
     "missing": MISSING_POLICIES,
     "method": METHODS,
 }
@@ -122,6 +119,8 @@ def new_command(commands, name, run, help, description=None):
 
 def output_folder(args, kind):
     """The command's :class:`ResultFolder`, opened (and checked) before any computation."""
+    from ..outputs import ResultFolder
+
     return ResultFolder(args.out, kind, overwrite=args.overwrite, label="--out")
 
 

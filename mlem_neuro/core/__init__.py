@@ -7,22 +7,7 @@ The names below are what the rest of the package (the estimator, units,
 modality adapters, statistics) uses; import them from here.
 """
 
-from .chunks import unit_distance_ranks
-from .distances import NEURAL_DISTANCES, check_patterns
-from .fit import fit_units
-from .membership import unit_columns
-from .options import FitOptions, make_generator
-from .permutation import permutation_orders
-from .problem import Problem, count_stimuli
-from .results import UnitResults
-from .simulation import make_metric_data
-from .user_warnings import recorded_warnings, warn
-from .validation import (
-    check_device,
-    check_option,
-    check_positive_float,
-    check_positive_int,
-)
+import importlib
 
 __all__ = [
     "fit_units",
@@ -44,3 +29,36 @@ __all__ = [
     "warn",
     "recorded_warnings",
 ]
+
+# Where each name lives. They are imported on first use, so that a light part (FitOptions,
+# the checks) can be imported without torch: the command line starts fast.
+_HOMES = {
+    "fit_units": "fit",
+    "FitOptions": "options",
+    "UnitResults": "results",
+    "Problem": "problem",
+    "count_stimuli": "problem",
+    "make_generator": "options",
+    "unit_distance_ranks": "chunks",
+    "unit_columns": "membership",
+    "permutation_orders": "permutation",
+    "make_metric_data": "simulation",
+    "NEURAL_DISTANCES": "options",
+    "check_patterns": "distances",
+    "check_device": "validation",
+    "check_option": "validation",
+    "check_positive_float": "validation",
+    "check_positive_int": "validation",
+    "warn": "user_warnings",
+    "recorded_warnings": "user_warnings",
+}
+
+
+def __getattr__(name):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

@@ -3,6 +3,7 @@
 import numpy as np
 import torch
 
+from .options import NEURAL_DISTANCES
 from .validation import check_option
 
 __all__ = [
@@ -12,8 +13,6 @@ __all__ = [
     "standardise_for_distance",
     "unit_pair_distances",
 ]
-
-NEURAL_DISTANCES = ("euclidean", "sqeuclidean", "correlation", "cosine", "manhattan")
 
 
 def check_patterns(Y, n_stimuli, name="Y"):

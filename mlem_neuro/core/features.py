@@ -20,12 +20,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .options import MISSING_POLICIES
 from .user_warnings import warn
 from .validation import check_option
 
 __all__ = ["FeatureEncoder", "pair_feature_distances", "check_precomputed_feature_distances"]
-
-MISSING_POLICIES = ("raise", "zero")
 
 
 def _column_kind(name, column):

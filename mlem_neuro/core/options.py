@@ -2,11 +2,6 @@
 
 import dataclasses
 
-import torch
-
-from .distances import NEURAL_DISTANCES
-from .features import MISSING_POLICIES
-from .regression import METHODS
 from .validation import (
     DTYPES,
     check_device_name,
@@ -15,7 +10,14 @@ from .validation import (
     check_positive_int,
 )
 
-__all__ = ["FitOptions", "make_generator"]
+__all__ = ["FitOptions", "make_generator", "NEURAL_DISTANCES", "MISSING_POLICIES", "METHODS"]
+
+#: Neural distances a unit's patterns can be compared with.
+NEURAL_DISTANCES = ("euclidean", "sqeuclidean", "correlation", "cosine", "manhattan")
+#: Policies for missing feature values (see :class:`~mlem_neuro.core.features.FeatureEncoder`).
+MISSING_POLICIES = ("raise", "zero")
+#: How a unit's metric is learned: MLEM, or a least-squares baseline.
+METHODS = ("mlem", "nnls", "ols")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,7 +178,9 @@ class FitOptions:
     @property
     def torch_dtype(self):
         """The torch dtype of ``dtype``."""
-        return DTYPES[self.dtype]
+        import torch
+
+        return getattr(torch, self.dtype)
 
 
 def _check_bool(name, value):
@@ -219,9 +223,12 @@ def _check_extra_terms(name, value):
 
 
 def _check_dtype(name, value):
-    if isinstance(value, torch.dtype):
-        value = str(value).removeprefix("torch.")
-    return check_option(name, value, tuple(DTYPES))
+    if not isinstance(value, str):
+        import torch
+
+        if isinstance(value, torch.dtype):
+            value = str(value).removeprefix("torch.")
+    return check_option(name, value, DTYPES)
 
 
 _CHECKS = {
@@ -252,6 +259,8 @@ _CHECKS = {
 
 def make_generator(random_state):
     """A CPU torch.Generator seeded with ``random_state`` (a fresh seed when None)."""
+    import torch
+
     generator = torch.Generator()
     if random_state is None:
         generator.seed()

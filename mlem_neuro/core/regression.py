@@ -16,9 +16,9 @@ import scipy.linalg
 import scipy.optimize
 import torch
 
-__all__ = ["METHODS", "fit_regression"]
+from .options import METHODS
 
-METHODS = ("mlem", "nnls", "ols")
+__all__ = ["METHODS", "fit_regression"]
 
 
 def _normal_equations(terms, targets):

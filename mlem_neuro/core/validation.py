@@ -3,7 +3,6 @@
 import numbers
 
 import numpy as np
-import torch
 
 __all__ = [
     "check_option",
@@ -14,7 +13,8 @@ __all__ = [
     "DTYPES",
 ]
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
+#: Floating-point types a fit can run in (names of torch dtypes).
+DTYPES = ("float32", "float64")
 
 
 def check_option(name, value, allowed):
@@ -68,6 +68,8 @@ def check_device_name(name, device):
     Only the spelling is checked: whether the device exists is checked by
     :func:`check_device` when a fit starts, on the machine that runs it.
     """
+    import torch  # here, not at import: the command line starts without it
+
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as error:
@@ -95,6 +97,8 @@ def check_device(device):
     -------
     torch.device
     """
+    import torch
+
     resolved = torch.device(check_device_name("device", device))
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
