@@ -175,9 +175,9 @@ class FeatureEncoder:
         Returns
         -------
         list of dict
-            ``name``, ``kind``, then ``levels`` (categorical, at most
-            ``max_levels`` listed, with ``n_levels``) or ``min`` and ``max``
-            (numeric).
+            ``name``, ``kind``, then ``levels`` (categorical and ordinal, at
+            most ``max_levels`` listed, with ``n_levels``) or ``min`` and
+            ``max`` (numeric).
         """
         rows = []
         for name, kind, levels, bounds in zip(
@@ -186,8 +186,6 @@ class FeatureEncoder:
             row = {"name": name, "kind": kind}
             if kind == "numeric":
                 row.update(min=float(bounds[0]), max=float(bounds[1]))
-            elif kind == "ordinal":
-                row.update(n_levels=len(levels), levels=[str(v) for v in levels[:max_levels]])
             else:
                 row.update(n_levels=len(levels), levels=[str(v) for v in levels[:max_levels]])
             rows.append(row)
