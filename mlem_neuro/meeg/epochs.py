@@ -173,7 +173,7 @@ def epochs_patterns(epochs, picks="data", noise_normalization="channel-type", co
     baseline = picked.times <= 0 if has_baseline else slice(None)
     types = np.array(picked.get_channel_types())
     if noise_normalization == "channel-type":
-        data = _scaled_by_type(data, types, data[..., baseline])
+        data = data / _type_scales(types, data[..., baseline])[:, None]
     elif noise_normalization == "noise-cov":
         covariance = mne.compute_covariance(
             picked, tmax=0 if has_baseline else None, method="shrunk", verbose="error"
@@ -187,16 +187,25 @@ def epochs_patterns(epochs, picks="data", noise_normalization="channel-type", co
     return data, picked.info
 
 
-def _scaled_by_type(data, types, reference):
-    """Each sensor type divided by the standard deviation of its ``reference`` values."""
-    data = data.copy()
+def _type_scales(types, reference):
+    """Each channel's scale: the standard deviation of its type's ``reference`` values.
+
+    Parameters
+    ----------
+    types : array of shape (n_channels,)
+    reference : array of shape (n_epochs, n_channels, n_times)
+
+    Returns
+    -------
+    array of shape (n_channels,)
+    """
+    scales = np.empty(len(types))
     for channel_type in np.unique(types):
         rows = types == channel_type
-        scale = reference[:, rows].std()
-        if scale == 0:
+        scales[rows] = reference[:, rows].std()
+        if scales[rows][0] == 0:
             raise ValueError(f"The {channel_type} channels are flat (zero variance).")
-        data[:, rows] /= scale
-    return data
+    return scales
 
 
 def _multivariate_noise_normalization(data, types, conditions):
@@ -217,8 +226,8 @@ def _multivariate_noise_normalization(data, types, conditions):
     for condition in labels:
         rows = conditions == condition
         residuals[rows] -= data[rows].mean(axis=0)
-    data = _scaled_by_type(data, types, residuals)
-    residuals = _scaled_by_type(residuals, types, residuals)
+    scales = _type_scales(types, residuals)[:, None]
+    data, residuals = data / scales, residuals / scales
     # Residuals of all time points stacked: the covariance averaged over time.
     stacked = residuals.transpose(0, 2, 1).reshape(-1, data.shape[1])
     covariance, _ = ledoit_wolf(stacked, assume_centered=True)
