@@ -1,6 +1,5 @@
 """What a command prints: progress and logs that do not break each other, one-line warnings."""
 
-import collections
 import contextlib
 import logging
 import sys
@@ -10,7 +9,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .. import set_log_level
-from ..core.user_warnings import counted_message, warning_source
+from ..core.user_warnings import WarningDigest
 
 __all__ = ["console", "one_line"]
 
@@ -36,14 +35,10 @@ def console(command, quiet):
         Show only warnings and errors (no progress, no log).
     """
     set_log_level(logging.WARNING if quiet else logging.INFO)
-    third_party, shown = collections.Counter(), set()
+    digest = WarningDigest()
 
     def show(message, category, filename, lineno, file=None, line=None):
-        source = warning_source(filename)
-        if source is not None:
-            third_party[source, str(message)] += 1
-        elif str(message) not in shown:
-            shown.add(str(message))
+        if digest.add(message, filename) is not None:
             tqdm.write(f"mlem-neuro {command}: warning: {one_line(message)}", file=sys.stderr)
 
     try:
@@ -56,6 +51,5 @@ def console(command, quiet):
             with logging_redirect_tqdm(loggers=[logging.getLogger("mlem_neuro")]):
                 yield
     finally:
-        for (source, text), count in third_party.items():
-            line = counted_message(source, text, count)
+        for line in digest.library_lines():
             print(f"mlem-neuro {command}: warning: {line}", file=sys.stderr)

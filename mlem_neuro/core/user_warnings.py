@@ -6,7 +6,7 @@ import sys
 import warnings
 from pathlib import Path
 
-__all__ = ["warn", "recorded_warnings", "warning_source", "counted_message"]
+__all__ = ["warn", "recorded_warnings", "warning_source", "WarningDigest"]
 
 _PACKAGE = str(Path(__file__).resolve().parents[1])
 
@@ -33,10 +33,51 @@ def warning_source(filename):
     return None  # the user's own code, or a warning pointed at the user's call
 
 
-def counted_message(source, text, count):
-    """One line for a third-party warning: where it came from and how often."""
-    times = "once" if count == 1 else f"{count} times"
-    return f"{source}: {' '.join(str(text).split())} ({times})"
+class WarningDigest:
+    """Warnings as one line each: mlem_neuro's own once each, a library's counted.
+
+    Attributes
+    ----------
+    own : list of str
+        mlem_neuro's own messages, in order, once each.
+    """
+
+    def __init__(self):
+        self.own = []
+        self._library = collections.Counter()
+
+    def add(self, message, filename):
+        """Take one warning; return its text when it is a new one of mlem_neuro's own.
+
+        Parameters
+        ----------
+        message : Warning or str
+        filename : str
+            Where the warning was raised, which tells whose it is
+            (:func:`warning_source`).
+
+        Returns
+        -------
+        str or None
+        """
+        text, source = str(message), warning_source(filename)
+        if source is not None:
+            self._library[source, text] += 1
+        elif text not in self.own:
+            self.own.append(text)
+            return text
+        return None
+
+    def library_lines(self):
+        """One line per distinct library warning: where it came from and how often."""
+        return [
+            f"{source}: {' '.join(text.split())} ({'once' if count == 1 else f'{count} times'})"
+            for (source, text), count in self._library.items()
+        ]
+
+    def lines(self):
+        """Every warning taken: the own ones, then the library ones."""
+        return self.own + self.library_lines()
 
 
 def _stack_level_outside_package():
@@ -69,7 +110,7 @@ def recorded_warnings():
     list of str
         Filled with the message of every warning raised in the block, once
         each, in order; a third-party warning (NumPy, nilearn, MNE...) as one
-        line naming its package and how often it came (:func:`counted_message`).
+        line naming its package and how often it came (:class:`WarningDigest`).
     """
     messages, caught = [], []
     try:
@@ -77,12 +118,8 @@ def recorded_warnings():
             warnings.simplefilter("always")
             yield messages
     finally:
-        counts = collections.Counter()
+        digest = WarningDigest()
         for item in caught:
-            source = warning_source(item.filename)
-            if source is None and str(item.message) not in messages:
-                messages.append(str(item.message))
-            elif source is not None:
-                counts[source, str(item.message)] += 1
+            digest.add(item.message, item.filename)
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
-        messages += [counted_message(*key, count) for key, count in counts.items()]
+        messages += digest.lines()
