@@ -13,7 +13,7 @@ per-unit results), for group tests and reports.
 
 from .folder import OutputFolderError, ResultFolder, open_result_folder
 from .naming import bids_label, file_stem
-from .provenance import fit_parameters, software_versions
+from .provenance import fit_parameters, setting_differences, software_versions
 from .stored import StoredResult, is_finished, read_result
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "StoredResult",
     "software_versions",
     "fit_parameters",
+    "setting_differences",
     "file_stem",
     "bids_label",
 ]

@@ -1,4 +1,7 @@
-"""What every summary.json records: versions, how a fit was run, peak memory."""
+"""What every summary.json records, and how two records of settings differ.
+
+Versions, how a fit was run, peak memory.
+"""
 
 import platform
 import resource
@@ -10,7 +13,7 @@ import pandas as pd
 
 from .. import __version__
 
-__all__ = ["software_versions", "fit_parameters", "peak_memory_mib"]
+__all__ = ["software_versions", "fit_parameters", "peak_memory_mib", "setting_differences"]
 
 
 def software_versions():
@@ -61,3 +64,28 @@ def peak_memory_mib():
     """Peak resident memory of this process so far, in MiB."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     return round(peak / (1 << 20 if sys.platform == "darwin" else 1 << 10), 1)
+
+
+def setting_differences(first, second):
+    """The settings that differ between two records, one level of nesting flattened.
+
+    Parameters
+    ----------
+    first, second : dict
+        Recorded settings (from summary.json); a dict value (``options``)
+        is compared entry by entry.
+
+    Returns
+    -------
+    dict of str to (value, value)
+        ``"name"`` or ``"name.entry"`` to its value in ``first`` and in
+        ``second`` (None where absent), sorted by name.
+    """
+    flat = {}
+    for side, settings in enumerate((first, second)):
+        for name, value in settings.items():
+            entries = value.items() if isinstance(value, dict) else [(None, value)]
+            for entry, inner in entries:
+                key = name if entry is None else f"{name}.{entry}"
+                flat.setdefault(key, [None, None])[side] = inner
+    return {key: tuple(pair) for key, pair in sorted(flat.items()) if pair[0] != pair[1]}

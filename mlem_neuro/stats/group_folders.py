@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import check_positive_int, recorded_warnings, warn
-from ..outputs import open_result_folder, read_result
+from ..outputs import open_result_folder, read_result, setting_differences
 from .group import group_layer_test, group_map_test, group_timecourse_test
 from .sign_flip import sign_flips_run, smallest_sign_flip_pvalue
 
@@ -103,19 +103,11 @@ def _check_same_analysis(results):
     """Refuse results fitted with other settings (an 8 mm MLEM map beside a 16 mm NNLS one)."""
     reference = _analysis(results[0])
     for result in results[1:]:
-        other = _analysis(result)
-        differing = [name for name in reference if other[name] != reference[name]]
-        differing += [
-            f"options.{name}"
-            for name in sorted(set(reference["options"]) | set(other["options"]))
-            if "options" in differing
-            and reference["options"].get(name) != other["options"].get(name)
-        ]
+        differing = setting_differences(_analysis(result), reference)
         if differing:
-            shown = [name for name in differing if name != "options"]
             raise ValueError(
                 f"{result.path} was analysed with other settings than {results[0].path} "
-                f"({', '.join(shown)} differ); a group test needs results of one analysis."
+                f"({', '.join(differing)} differ); a group test needs results of one analysis."
             )
 
 

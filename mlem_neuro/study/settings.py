@@ -7,6 +7,8 @@ settings recorded in their summary.json equal the ones asked for.
 import hashlib
 import json
 
+from ..outputs.provenance import setting_differences
+
 __all__ = ["study_settings", "settings_key", "differing_settings"]
 
 
@@ -70,16 +72,5 @@ def differing_settings(recorded, wanted):
     """
     if recorded is None:
         return ["settings not recorded (an older mlem_neuro)"]
-    flat = {}
-    for source, settings in (("recorded", recorded), ("wanted", wanted)):
-        for name, value in settings.items():
-            if isinstance(value, dict):
-                for key, inner in value.items():
-                    flat.setdefault(f"{name}.{key}", {})[source] = inner
-            else:
-                flat.setdefault(name, {})[source] = value
-    return [
-        f"{name}: {values.get('recorded')} -> {values.get('wanted')}"
-        for name, values in sorted(flat.items())
-        if values.get("recorded") != values.get("wanted")
-    ]
+    differences = setting_differences(recorded, wanted)
+    return [f"{name}: {old} -> {new}" for name, (old, new) in differences.items()]
