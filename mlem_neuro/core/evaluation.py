@@ -42,10 +42,19 @@ def standardised_ranks(neural):
     return standardise_rows(rankdata(neural))
 
 
+def _tied_rows(predicted):
+    """Rows of predicted distances that are all equal: bool tensor of shape (n_rows,)."""
+    return predicted.amax(dim=1) == predicted.amin(dim=1)
+
+
+def _flat_rows(neural_ranks):
+    """Rows of standardised neural ranks that are all tied (zero): bool tensor (n_rows,)."""
+    return neural_ranks.abs().amax(dim=1) == 0
+
+
 def _undefined_as_nan(scores, predicted, neural_ranks):
     """NaN where a unit's predictions or neural distances are all tied: no ranking exists."""
-    flat = (predicted.amax(dim=1) == predicted.amin(dim=1)) | (neural_ranks.abs().amax(dim=1) == 0)
-    return torch.where(flat, torch.nan, scores)
+    return torch.where(_tied_rows(predicted) | _flat_rows(neural_ranks), torch.nan, scores)
 
 
 def _spearman_by_keys(weights, keys, term_keys, neural_ranks):
@@ -223,11 +232,11 @@ def cross_spearman_scores(weights, terms, neural_ranks, block=256):
         whose predictions, or a column whose neural distances, are all tied).
     """
     rows = []
-    flat_targets = neural_ranks.abs().amax(dim=1) == 0
+    flat_targets = _flat_rows(neural_ranks)
     for start in range(0, weights.shape[0], block):
         predicted = weights[start : start + block] @ terms.T
         scores = standardise_rows(rankdata(predicted)) @ neural_ranks.T
-        flat = (predicted.amax(dim=1) == predicted.amin(dim=1))[:, None] | flat_targets[None]
+        flat = _tied_rows(predicted)[:, None] | flat_targets[None]
         rows.append(torch.where(flat, torch.nan, scores))
     return torch.cat(rows)
 
