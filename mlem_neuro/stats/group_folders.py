@@ -23,8 +23,9 @@ __all__ = ["GroupTest", "group_test", "read_group_measure", "check_testable", "f
 TESTABLE = ("searchlight", "timecourse", "layers", "roi")
 # Results with one value per labelled unit (layer, region), and the column of the labels.
 _LABELLED = {"layers": "layer", "roi": "label"}
-# Under this many subjects, the slight right skew of cross-validated scores under the null
-# makes a one-sided sign-flip test measurably liberal (docs/stats.md).
+# Under this many subjects, a group test of scores warns that it leans on a symmetric null
+# while cross-validated scores of noise are slightly right-skewed; in the design measured
+# it was not liberal (benchmarks/RESULTS.md, "Group-test calibration").
 SKEW_SUBJECTS = 10
 
 
