@@ -8,10 +8,12 @@ are Gaussian noise with feature ``f0`` planted within 12 mm of one point.
 Usage::
 
     python benchmarks/bench_searchlight.py --resolution 3 [--max-spheres N] [--device cpu] \
-        [--rsatoolbox-python /path/to/env/bin/python]
+        [--cv none|auto|K] [--save maps.npz] [--rsatoolbox-python /path/to/env/bin/python]
     python benchmarks/bench_searchlight.py --planted   # AUC on a small synthetic volume
 
 ``--max-spheres`` keeps the first N mask voxels (in C order) to time a slab of the brain.
+``--cv`` is in-sample (``none``) by default; ``auto`` is the command line's default (5
+folds here). ``--save`` keeps the maps, to compare two versions of the package.
 """
 
 import argparse
@@ -83,6 +85,7 @@ def whole_brain(args):
             features,
             mask_img,
             args.radius,
+            cv=fold_setting(args.cv),
             device=args.device,
             random_state=0,
             units_per_chunk=args.units_per_chunk,
@@ -93,10 +96,15 @@ def whole_brain(args):
     print(f"searchlight: {seconds:.1f} s on {args.device}, peak +{memory.extra_mib:.0f} MiB")
     if args.device.startswith("cuda"):
         print(f"  GPU peak memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")
+    scores = result.results.scores
     print(
         f"  {seconds / n_spheres * 1000:.2f} ms per sphere; max steps "
-        f"{result.results.info['max_steps_run']}, best score {np.nanmax(result.results.scores):.3f}"
+        f"{result.results.info['max_steps_run']}, best score {np.nanmax(scores):.3f}, "
+        f"mean score {np.nanmean(scores):.5f}"
     )
+    if args.save:
+        importances = result.results.importances.to_numpy()
+        np.savez(args.save, scores=scores, importances=importances)
     if args.rsatoolbox_python:
         rsa = run_rsatoolbox(args, patterns, features, mask, mask_img.affine)
         per_sphere = rsa["total_s"] / rsa["n_searchlights"]
@@ -108,6 +116,11 @@ def whole_brain(args):
         )
         ratio = seconds / n_spheres / per_sphere
         print(f"time ratio per sphere, mlem_neuro / rsatoolbox: {ratio:.2f}")
+
+
+def fold_setting(text):
+    """The ``cv`` argument of --cv: None, "auto" or a number of folds."""
+    return None if text == "none" else int(text) if text.isdigit() else text
 
 
 def run_rsatoolbox(args, patterns, features, mask, affine):
@@ -161,6 +174,10 @@ def main():
     parser.add_argument("--radius", type=float, default=6.0)
     parser.add_argument("--max-spheres", type=int, default=None)
     parser.add_argument("--units-per-chunk", type=int, default=None)
+    parser.add_argument(
+        "--cv", default="none", help="'none' (in-sample), 'auto' (the command line's default) or k"
+    )
+    parser.add_argument("--save", default=None, help="an .npz file for the score and importances")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--planted", action="store_true")
     parser.add_argument("--verbose", action="store_true")

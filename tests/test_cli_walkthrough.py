@@ -82,7 +82,9 @@ def test_group_of_two_halves_says_it_cannot_reach_significance(walkthrough):
     assert summary["n_permutations_requested"] == 1000
     assert summary["smallest_possible_pvalue"] == 0.25
     logp = nib.load(folder / "results" / "group" / "logp_voxel.nii.gz").get_fdata()
-    assert np.nanmax(logp) <= -np.log10(0.25) + 1e-6
+    # nilearn draws its 1,000 flips at random: its p-values estimate 0.25 or more, within
+    # Monte-Carlo error (standard error 0.014 at 0.25).
+    assert np.nanmax(logp) <= -np.log10(0.25 - 4 * np.sqrt(0.25 * 0.75 / 1000))
     report = (folder / "results" / "group" / "report.html").read_text()
     assert "half1/searchlight/report.html" in report
     assert (folder / "results" / "halves.html").exists()

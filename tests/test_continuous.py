@@ -14,7 +14,7 @@ from mlem_neuro.core.simulation import (
     make_continuous_data,
     make_interacting_distances,
 )
-from mlem_neuro.core.start import closed_form_start, pearson_start
+from mlem_neuro.core.start import closed_form_start
 from mlem_neuro.outputs import ResultFolder, read_result
 
 
@@ -50,8 +50,9 @@ def test_closed_form_start_is_the_least_squares_metric():
     ranks = terms @ torch.tensor([[2.0, 1.0, 0.5]], dtype=torch.float64).T
     ranks = (ranks.T - ranks.mean()) / torch.linalg.norm(ranks - ranks.mean())
     diagonal = closed_form_start(terms, ranks, TermLayout(3))
-    expected = pearson_start(terms, torch.ones(500), ranks)
-    np.testing.assert_allclose(F.softplus(diagonal), F.softplus(expected), rtol=1e-6)
+    grouped = closed_form_start(terms, ranks, TermLayout(3), counts=torch.ones(500))
+    np.testing.assert_allclose(F.softplus(diagonal), F.softplus(grouped), rtol=1e-6)
+    np.testing.assert_allclose(F.softplus(diagonal)[0], [1.0, 0.5, 0.25], rtol=1e-4)
     full = TermLayout(3, interactions=True)
     pair_terms = full.values(terms.sqrt())
     start = closed_form_start(pair_terms, ranks, full)

@@ -163,7 +163,8 @@ def test_methods_paragraph_says_how_each_kind_of_fit_ran():
     assert "fixed sample of 50,000 training pairs" in sampled
     assert "regularisation 1 then 0.3" in sampled
     assert "each repeat scored on its own random sample of 16,000 pairs" in sampled
-    assert "identity metric" not in sampled and "grouped by" not in sampled
+    assert "with AdamW (learning rate 0.02)" in sampled
+    assert "BFGS" not in sampled and "grouped by" not in sampled
     regression = methods_of(features, Y, method="nnls", extra_terms=[("f0", "f1", "f2")])
     assert "fitted by non-negative least squares" in regression
     assert "We fitted metrics by non-negative least squares, the feature-reweighted" in regression
@@ -173,6 +174,9 @@ def test_methods_paragraph_says_how_each_kind_of_fit_ran():
     exact = methods_of(features > 0.5, Y, n_repeats=2)
     assert "closed-form optimum of the Pearson correlation with neural ranks;" in exact
     assert "grouped by feature-distance pattern" in exact
+    assert "by BFGS with a backtracking line search per unit" in exact
+    assert "after 2 iterations in a row without an improvement of 0.0001" in exact
+    assert "AdamW" not in exact
     assert "(2 shuffles)" in exact
 
 

@@ -15,7 +15,7 @@ import torch
 
 from .grouping import TermKeys, group_sums
 from .metric import constant_terms
-from .ranking import pearson_rows, rankdata, standardise_rows, weighted_rankdata
+from .ranking import RowOrder, pearson_rows, rankdata, standardise_rows
 
 __all__ = [
     "standardised_ranks",
@@ -57,10 +57,11 @@ def _undefined_as_nan(scores, predicted, neural_ranks):
     return torch.where(_tied_rows(predicted) | _flat_rows(neural_ranks), torch.nan, scores)
 
 
-def _spearman_by_keys(weights, keys, term_keys, neural_ranks):
+def _spearman_by_keys(weights, keys, term_keys, neural_ranks, order=None):
+    """Scores over pairs grouped by key; ``order``: the RowOrder of every key's predictions."""
     group_terms, group_of_pair, counts = term_keys.groups(keys, keep_empty=True)
     predicted = weights @ group_terms.T
-    ranks = weighted_rankdata(predicted, counts)
+    ranks = (RowOrder(predicted) if order is None else order).weighted_ranks(counts)
     scores = pearson_rows(ranks, group_sums(neural_ranks, group_of_pair, len(counts)), counts)
     return _undefined_as_nan(scores, predicted[:, counts > 0], neural_ranks)
 
@@ -140,12 +141,16 @@ class EvaluationPairs:
         n_pairs, n_terms = terms.shape
         drops = weights.new_zeros(n_repeats, weights.shape[0], n_terms)
         drops[:, :, constant_terms(terms)] = torch.nan
+        # A shuffle moves pairs between groups but never changes a group's prediction: when
+        # every possible key is a group, its predictions are sorted once for all shuffles.
+        every_group = keys.every_group_terms
+        order = None if every_group is None else RowOrder(weights @ every_group.T)
         for term in torch.nonzero(~constant_terms(terms)).ravel().tolist():
             for repeat in range(n_repeats):
                 permutation = torch.randperm(n_pairs, generator=generator).to(terms.device)
                 if keys.usable:
                     shuffled_keys = keys.shuffled(term, permutation)
-                    shuffled = _spearman_by_keys(weights, shuffled_keys, keys, neural_ranks)
+                    shuffled = _spearman_by_keys(weights, shuffled_keys, keys, neural_ranks, order)
                 else:
                     shuffled_terms = terms.clone()
                     shuffled_terms[:, term] = terms[permutation, term]

@@ -71,15 +71,27 @@ class TermKeys:
         counts : long tensor of shape (n_groups,)
         """
         if keep_empty and self.n_keys <= _MAX_DIRECT_KEYS:
-            if self._all_group_terms is None:
-                every_key = torch.arange(self.n_keys, device=keys.device)
-                self._all_group_terms = self._terms_of(every_key)
             counts = torch.bincount(keys, minlength=self.n_keys)
-            return self._all_group_terms, keys, counts
+            return self.every_group_terms, keys, counts
         unique_keys, group_of_pair, counts = torch.unique(
             keys, return_inverse=True, return_counts=True
         )
         return self._terms_of(unique_keys), group_of_pair, counts
+
+    @property
+    def every_group_terms(self):
+        """Terms of every possible key, the groups ``groups(keys, keep_empty=True)`` returns.
+
+        Tensor of shape (n_keys, n_terms), the same whatever the keys (only
+        the counts change); None when the keys are too many to list (more than
+        65,536) or unusable.
+        """
+        if not self.usable or self.n_keys > _MAX_DIRECT_KEYS:
+            return None
+        if self._all_group_terms is None:
+            every_key = torch.arange(self.n_keys, device=self.keys.device)
+            self._all_group_terms = self._terms_of(every_key)
+        return self._all_group_terms
 
     def _terms_of(self, keys):
         columns = []

@@ -81,15 +81,16 @@ class FitOptions:
     max_pairs : int
         Largest pool of pairs of stimuli; beyond it a random subset is used.
     learning_rate : float
-        AdamW step size.
+        AdamW step size of sampled fits (grouped fits use BFGS, whose line
+        search sizes the steps).
     max_steps : int
-        Step budget of each fit.
+        Budget of evaluations (grouped) or steps (sampled) of each fit.
     patience : "auto" or int
-        Steps without improvement of the training score after which a unit
-        stops (its best step is kept). "auto": 20 steps when the fit starts
-        from the closed-form optimum (diagonal metric, grouped exact mode),
-        where it only refines; 30 in sampled mode (3 evaluations, see
-        :mod:`mlem_neuro.core.sampled`); else 50.
+        Grouped (exact) fits: BFGS iterations in a row without an improvement
+        of ``tol`` after which a unit stops ("auto": 2). Sampled fits: steps
+        without improvement of the evaluation score ("auto": 30, i.e. 3
+        evaluations, see :mod:`mlem_neuro.core.sampled`). The best
+        parameters are kept.
     tol : float
         Smallest rise of the soft training score that counts as an
         improvement in grouped (exact) mode. Sampled mode judges progress on
@@ -98,7 +99,9 @@ class FitOptions:
         Soft-rank regularisation relative to the spread of the predictions
         (see :func:`mlem_neuro.core.ranking.scaled_soft_rank`).
     weight_decay : float
-        AdamW weight decay.
+        Pull of the parameters towards 0 (equal weights): AdamW's decoupled
+        weight decay in sampled fits, the penalty ``weight_decay / 2`` times
+        the squared norm of the parameters in grouped fits.
     missing : str
         Policy for missing feature values: "raise" refuses them, "zero" gives
         a pair in which either stimulus lacks the feature distance 0 on it.

@@ -16,7 +16,7 @@ import math
 import numpy as np
 import torch
 
-from .ranking import _run_bounds, rankdata, standardise_rows
+from .ranking import _run_bounds, rankdata, sort_rows, standardise_rows
 
 __all__ = [
     "permutation_orders",
@@ -152,7 +152,7 @@ class SubsetRanks:
 
     def __init__(self, neural):
         self.neural = neural
-        sorted_values, order = neural.sort(dim=1)
+        sorted_values, order = sort_rows(neural)
         self.dtype = neural.dtype
         self.position = torch.empty_like(order)
         self.position.scatter_(

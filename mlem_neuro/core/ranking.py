@@ -19,6 +19,8 @@ import torch
 from scipy.optimize import isotonic_regression
 
 __all__ = [
+    "sort_rows",
+    "RowOrder",
     "rankdata",
     "weighted_rankdata",
     "soft_rank",
@@ -26,6 +28,31 @@ __all__ = [
     "pearson_rows",
     "standardise_rows",
 ]
+
+
+def sort_rows(values, descending=False):
+    """Sort each row: the sorted values and the order that gives them.
+
+    On the CPU the order comes from NumPy's vectorised argsort, 3-4 times
+    faster than torch's on the short rows of grouped fits (measured on rows of
+    256 groups, benchmarks/RESULTS.md); the values are gathered with torch, so
+    gradients flow through them.
+
+    Parameters
+    ----------
+    values : tensor of shape (n_rows, n_items)
+    descending : bool
+
+    Returns
+    -------
+    sorted_values : tensor of shape (n_rows, n_items)
+    order : long tensor of shape (n_rows, n_items)
+    """
+    if values.device.type != "cpu":
+        return values.sort(dim=1, descending=descending)
+    keys = values.detach().numpy()
+    order = torch.from_numpy(np.argsort(-keys if descending else keys, axis=1))
+    return values.gather(1, order), order
 
 
 def _run_bounds(sorted_values):
@@ -64,40 +91,71 @@ def rankdata(values):
         Ranks from 1 to n_items, in the dtype of ``values`` (float32 or
         float64), as :func:`scipy.stats.rankdata` with ``method="average"``.
     """
-    sorted_values, order = values.sort(dim=1)
+    sorted_values, order = sort_rows(values)
     first, last = _run_bounds(sorted_values)
     sorted_ranks = (first + last).to(values.dtype) / 2 + 1
     return torch.empty_like(sorted_ranks).scatter_(1, order, sorted_ranks)
+
+
+class RowOrder:
+    """The sorted order of each row and its runs of ties, for ranking under many weightings.
+
+    Importances rank the same predicted distances again and again with other
+    group sizes (a shuffled term moves pairs between groups, never the groups'
+    predictions), so the sort is done once.
+
+    Parameters
+    ----------
+    values : tensor of shape (n_rows, n_groups)
+    """
+
+    def __init__(self, values):
+        sorted_values, self.order = sort_rows(values)
+        self.first, self.last = _run_bounds(sorted_values)
+        self.dtype = values.dtype
+
+    def weighted_ranks(self, counts):
+        """Average ranks of groups that each stand for ``counts`` tied copies.
+
+        The group of ``c`` copies that follows ``k`` copies in sorted order
+        occupies ranks ``k + 1 ... k + c`` and so gets their mean,
+        ``k + (c + 1) / 2``. Groups whose values are equal are pooled too.
+
+        Parameters
+        ----------
+        counts : tensor of shape (n_groups,)
+            Number of copies behind each group; zero or more.
+
+        Returns
+        -------
+        ranks : tensor of shape (n_rows, n_groups)
+            The average rank, among all ``counts.sum()`` copies, of each group.
+        """
+        sorted_counts = counts.to(self.dtype)[self.order]
+        upto = sorted_counts.cumsum(dim=1)
+        before_run = upto.gather(1, self.first) - sorted_counts.gather(1, self.first)
+        run_size = upto.gather(1, self.last) - before_run
+        sorted_ranks = before_run + (run_size + 1) / 2
+        return torch.empty_like(sorted_ranks).scatter_(1, self.order, sorted_ranks)
 
 
 def weighted_rankdata(values, counts):
     """Average ranks of items that each stand for ``counts`` tied copies.
 
     Ranking groups of tied pairs is the same as ranking every pair, at the
-    cost of the number of groups: the group of ``c`` copies that follows
-    ``k`` copies in sorted order occupies ranks ``k + 1 ... k + c`` and so
-    gets their mean, ``k + (c + 1) / 2``. Groups whose values are equal are
-    pooled too.
+    cost of the number of groups (see :meth:`RowOrder.weighted_ranks`).
 
     Parameters
     ----------
     values : tensor of shape (n_rows, n_groups)
     counts : tensor of shape (n_groups,)
-        Number of copies behind each group; positive.
+        Number of copies behind each group.
 
     Returns
     -------
     ranks : tensor of shape (n_rows, n_groups)
-        The average rank, among all ``counts.sum()`` copies, of each group.
     """
-    sorted_values, order = values.sort(dim=1)
-    sorted_counts = counts.to(values.dtype)[order]
-    upto = sorted_counts.cumsum(dim=1)
-    first, last = _run_bounds(sorted_values)
-    before_run = upto.gather(1, first) - sorted_counts.gather(1, first)
-    run_size = upto.gather(1, last) - before_run
-    sorted_ranks = before_run + (run_size + 1) / 2
-    return torch.empty_like(sorted_ranks).scatter_(1, order, sorted_ranks)
+    return RowOrder(values).weighted_ranks(counts)
 
 
 #: On the CPU, rows of at least this many items are solved by SciPy, row by row:
@@ -250,7 +308,7 @@ def soft_rank(values, regularization_strength=1.0, counts=None):
     n_items = values.shape[1]
     # Soft ranks ignore a shift of each row; centring keeps block sums small.
     scaled = (values - values.mean(dim=1, keepdim=True)) / regularization_strength
-    sorted_desc, order = scaled.sort(dim=1, descending=True)
+    sorted_desc, order = sort_rows(scaled, descending=True)
     if counts is None:
         weights = torch.ones_like(sorted_desc)
         mean_position = torch.arange(n_items, 0, -1, dtype=values.dtype, device=values.device)

@@ -8,7 +8,7 @@ refines.
 
 import torch
 
-__all__ = ["pearson_start", "closed_form_start"]
+__all__ = ["closed_form_start"]
 
 
 def _least_squares(terms, targets, counts=None):
@@ -29,24 +29,35 @@ def _least_squares(terms, targets, counts=None):
     return torch.linalg.solve(gram + ridge * identity, (targets @ centred).T).T
 
 
-def closed_form_start(terms, ranks, layout, floor=0.05):
+def closed_form_start(terms, ranks, layout, floor=0.05, counts=None):
     """Parameters of the metric that best correlates (Pearson) with neural ranks.
+
+    As the soft-rank regularisation grows, the soft Spearman correlation
+    tends to the Pearson correlation between predicted distances and neural
+    ranks, which (weighted) least squares maximise in closed form. Starting
+    there, the optimiser only refines. Weights are scaled to a maximum of 1
+    and a negative least-squares weight (which no metric can have) is raised
+    to ``floor``.
 
     Parameters
     ----------
     terms : tensor of shape (n_pairs, n_terms)
+        Or, with ``counts``, the terms of groups of pairs: (n_groups, n_terms).
     ranks : tensor of shape (n_units, n_pairs)
-        Standardised neural ranks.
+        Standardised neural ranks; with ``counts``, their sums within each
+        group: (n_units, n_groups).
     layout : TermLayout
     floor : float
         Smallest weight (diagonal) or eigenvalue (full metric), relative to
         the largest: a metric has none below zero.
+    counts : tensor of shape (n_groups,), optional
+        Pairs behind each group.
 
     Returns
     -------
     tensor of shape (n_units, n_params)
     """
-    solution = _least_squares(terms.to(torch.float64), ranks.to(torch.float64))
+    solution = _least_squares(terms.to(torch.float64), ranks.to(torch.float64), counts)
     tiny = torch.finfo(solution.dtype).tiny
     quadratic, extra = solution[:, : layout.n_quadratic], solution[:, layout.n_quadratic :]
     if not layout.interactions:
@@ -68,35 +79,6 @@ def closed_form_start(terms, ranks, layout, floor=0.05):
     # the least-squares ratio of extra to metric weights is kept by dividing by its norm.
     parameters.append(extra / largest / norm)
     return torch.cat(parameters, dim=1).to(terms.dtype)
-
-
-def pearson_start(group_terms, counts, targets, floor=0.05):
-    """Diagonal parameters that maximise the Pearson correlation with neural ranks.
-
-    As the soft-rank regularisation grows, the soft Spearman correlation
-    tends to the Pearson correlation between predicted distances and neural
-    ranks, which weighted least squares maximise in closed form. Starting
-    there, the optimiser only refines: on whole-brain searchlights it cuts
-    the steps several-fold with the same held-out scores. Weights are scaled
-    to a maximum of 1 and floored at ``floor`` (a negative least-squares
-    weight cannot be a metric weight).
-
-    Parameters
-    ----------
-    group_terms : tensor of shape (n_groups, n_features)
-    counts : tensor of shape (n_groups,)
-    targets : tensor of shape (n_units, n_groups)
-        Sums of the standardised neural ranks within each group.
-    floor : float
-
-    Returns
-    -------
-    parameters : tensor of shape (n_units, n_features)
-        Softplus parameters of the starting diagonal metrics.
-    """
-    solution = _least_squares(group_terms, targets, counts)
-    largest = solution.max(dim=1, keepdim=True).values.clamp_min(torch.finfo(solution.dtype).tiny)
-    return _diagonal_parameters(solution / largest, floor)
 
 
 def _diagonal_parameters(weights, floor):

@@ -1,11 +1,10 @@
-"""Fit one metric per unit, every unit at once, by gradient ascent on a soft Spearman.
+"""Fit one metric per unit, every unit at once, by maximising a soft Spearman correlation.
 
 The units share the feature terms of the pairs; only their neural distances
-differ. Each step computes the predicted distances of every unit with one
-matrix product, soft-ranks them row-wise and correlates them with the ranks
-of the neural distances. The units' losses are independent, so summing them
-and running AdamW on the stacked parameters is the same as fitting each unit
-alone, only faster.
+differ. Each evaluation computes the predicted distances of every unit with
+one matrix product, soft-ranks them row-wise and correlates them with the
+ranks of the neural distances. The units' objectives are independent, so
+they are optimised side by side, each at its own pace.
 
 Two ways to go over the pairs:
 
@@ -13,10 +12,12 @@ Two ways to go over the pairs:
   distance in every unit, so the Spearman correlation over all pairs only
   needs, per unit, the sum of the neural ranks within each group and a
   weighted soft rank over groups. Used when the groups are few (categorical
-  designs): each step then costs O(n_groups), with no sampling noise.
+  designs): each evaluation then costs O(n_groups), with no sampling noise,
+  and batched BFGS (:mod:`mlem_neuro.core.quasi_newton`) refines the
+  closed-form start in tens of evaluations.
 - *sampled*: each step draws a batch of pairs (continuous features, many
-  stimuli), from a closed-form start, judged on a fixed evaluation sample
-  (:mod:`mlem_neuro.core.sampled`).
+  stimuli) for AdamW, from a closed-form start, judged on a fixed evaluation
+  sample (:mod:`mlem_neuro.core.sampled`).
 """
 
 import dataclasses
@@ -25,30 +26,30 @@ import torch
 
 from .grouping import group_pairs, group_sums
 from .metric import TermLayout
+from .quasi_newton import maximise
 from .ranking import pearson_rows, rankdata, scaled_soft_rank, standardise_rows
 from .sampled import fit_sampled
-from .start import pearson_start
+from .start import closed_form_start
 
 __all__ = [
     "TrainingSettings",
     "fit_metrics",
     "training_mode",
     "PATIENCE",
-    "REFINE_PATIENCE",
 ]
 
-PATIENCE = 50
-# From the closed-form optimum the optimiser only refines: on a 16,680-sphere searchlight,
-# 20 steps instead of 50 gave score maps correlating at r = 0.99999 (benchmarks/RESULTS.md).
-REFINE_PATIENCE = 20
+#: BFGS iterations in a row without a rise of ``tol`` after which a grouped fit stops.
+PATIENCE = 2
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainingSettings:
     """Optimisation settings shared by every unit (see :func:`mlem_neuro.fit_units`).
 
-    ``patience`` None picks :data:`REFINE_PATIENCE` after a closed-form start
-    and :data:`PATIENCE` otherwise.
+    ``patience`` None picks :data:`PATIENCE` for grouped (BFGS) fits and the
+    sampled mode's own default otherwise. ``learning_rate`` is the sampled
+    mode's AdamW step size; ``weight_decay`` is AdamW's decay there and an l2
+    penalty ``weight_decay / 2 * ||parameters||**2`` on the grouped objective.
     """
 
     layout: TermLayout
@@ -139,45 +140,34 @@ def fit_metrics(
 
 
 def _fit_grouped(group_terms, counts, targets, settings, on_step):
-    """Every step over every pair, through the groups of pairs that share their terms."""
-    n_units = targets.shape[0]
+    """Every step over every pair, through the groups of pairs that share their terms.
+
+    Starts at the closed-form Pearson optimum and refines by batched BFGS
+    (:func:`mlem_neuro.core.quasi_newton.maximise`): every step is exact, so a
+    quasi-Newton method converges in tens of steps.
+    """
     layout = settings.layout
-    refining = not layout.interactions and not layout.extra
-    patience = settings.patience or (REFINE_PATIENCE if refining else PATIENCE)
-    if refining:
-        parameters = pearson_start(group_terms, counts, targets)
-    else:
-        parameters = layout.initial(n_units, targets.dtype, targets.device)
-    parameters.requires_grad_(True)
-    optimiser = torch.optim.AdamW(
-        [parameters], lr=settings.learning_rate, weight_decay=settings.weight_decay
+    start = closed_form_start(group_terms, targets, layout, counts=counts)
+    decay = settings.weight_decay
+
+    def objective(parameters, rows):
+        with torch.enable_grad():
+            parameters = parameters.detach().requires_grad_(True)
+            predicted = layout.weights(parameters) @ group_terms.T
+            soft_ranks = scaled_soft_rank(predicted, settings.regularization, counts)
+            scores = pearson_rows(soft_ranks, targets[rows], counts)
+            if decay:
+                scores = scores - decay / 2 * (parameters**2).sum(dim=1)
+            (gradient,) = torch.autograd.grad(scores.sum(), parameters)
+        return scores.detach(), gradient
+
+    parameters, values, unit_steps = maximise(
+        objective,
+        start,
+        settings.max_steps,
+        settings.tol,
+        settings.patience or PATIENCE,
+        on_step=on_step,
     )
-    best_scores = torch.full((n_units,), -torch.inf, dtype=targets.dtype, device=targets.device)
-    best_parameters = parameters.detach().clone()
-    steps_since_best = torch.zeros(n_units, dtype=torch.long, device=targets.device)
-    # Units that stopped improving leave the computation; the others go on.
-    active = torch.arange(n_units, device=targets.device)
-    unit_steps = torch.full((n_units,), settings.max_steps, device=targets.device)
-    for n_steps in range(1, settings.max_steps + 1):
-        active_parameters = parameters[active]
-        weights = layout.weights(active_parameters)
-        predicted = weights @ group_terms.T
-        soft_ranks = scaled_soft_rank(predicted, settings.regularization, counts)
-        scores = pearson_rows(soft_ranks, targets[active], counts)
-        with torch.no_grad():
-            improved = scores > best_scores[active] + settings.tol
-            best_scores[active] = torch.where(improved, scores, best_scores[active])
-            best_parameters[active[improved]] = active_parameters[improved]
-            since = torch.where(improved, 0, steps_since_best[active] + 1)
-            steps_since_best[active] = since
-        optimiser.zero_grad(set_to_none=True)
-        (-scores.sum()).backward()
-        optimiser.step()
-        unit_steps[active[since >= patience]] = n_steps
-        active = active[since < patience]
-        if on_step is not None:
-            on_step(n_steps, active.numel())
-        if active.numel() == 0:
-            break
-    with torch.no_grad():
-        return layout.weights(best_parameters), best_scores, unit_steps
+    scores = values + decay / 2 * (parameters**2).sum(dim=1)  # the soft Spearman itself
+    return layout.weights(parameters), scores, unit_steps

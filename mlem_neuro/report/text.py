@@ -181,12 +181,16 @@ def _model_sentence(summary):
             "feature-reweighted RSA (Kaniuth &amp; Hebart, 2022). Its weights are scaled to "
             "unit norm and scored as MLEM's are."
         )
+    optimiser = (
+        "by BFGS with a backtracking line search per unit"
+        if info.get("training", "").startswith("exact")
+        else f"with AdamW (learning rate {options.get('learning_rate')})"
+    )
     return (
         f"For each unit, {metric} {over} was learned so that the predicted distance "
         f"d<sup>T</sup>W d ranks {pairs} like their {distance} neural distances, by "
         "maximising a differentiable Spearman correlation (l2 soft ranks, regularisation "
-        f"{options.get('regularization')}) with AdamW (learning rate "
-        f"{options.get('learning_rate')})."
+        f"{options.get('regularization')}) {optimiser}."
     )
 
 
@@ -196,20 +200,15 @@ def _mlem_sentence(summary):
     training = summary.get("fit_info", {}).get("training", "")
     patience = options.get("patience")
     if training.startswith("exact"):
-        refined = not options.get("interactions") and not options.get("extra_terms")
-        if patience == "auto":
-            patience = 20 if refined else 50
-        start = (
-            "the closed-form optimum of the Pearson correlation with neural ranks"
-            if refined
-            else "the identity metric"
-        )
+        patience = 2 if patience == "auto" else patience
         return (
-            f"Each fit started from {start}; every step used every training pair, grouped by "
-            f"feature-distance pattern ({training.removeprefix('exact over ')} in the first "
-            f"fold). A unit stopped after {patience} steps without an improvement of "
-            f"{options.get('tol')} of its training score (at most {options.get('max_steps')} "
-            "steps), keeping its best step. W is scaled to unit Frobenius norm."
+            "Each fit started from the closed-form optimum of the Pearson correlation with "
+            "neural ranks; every step used every training pair, grouped by feature-distance "
+            f"pattern ({training.removeprefix('exact over ')} in the first fold). A unit "
+            f"stopped after {patience} iterations in a row without an improvement of "
+            f"{options.get('tol')} of its training score, or when its line search found no "
+            f"rise (at most {options.get('max_steps')} evaluations). W is scaled to unit "
+            "Frobenius norm."
         )
     patience = 30 if patience == "auto" else patience
     regularization = options.get("regularization", 1.0)

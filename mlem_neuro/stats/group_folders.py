@@ -378,10 +378,12 @@ def _summary(n_subjects, n_permutations, kind, measure, folders):
             "(docs/stats.md, 'Few subjects') against your design."
         )
     if 1 / 2**n_subjects > 0.05:
+        # Random flips (not exact) estimate each p-value, and the estimate scatters around it.
+        scatter = "" if exact else " (its estimate from random flips only by chance)"
         warn(
             f"With {n_subjects} subjects a sign-flip test has only {2**n_subjects} distinct "
-            f"flips: no p-value can go below {floor:.3g}, so nothing can reach p < 0.05. "
-            f"Test at least {math.ceil(math.log2(1 / 0.05))} subjects."
+            f"flips: no p-value can go below {floor:.3g}{scatter}, so nothing can reach "
+            f"p < 0.05. Test at least {math.ceil(math.log2(1 / 0.05))} subjects."
         )
     elif floor > 0.05:
         warn(
