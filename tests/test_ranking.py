@@ -5,13 +5,37 @@ import torch
 
 from mlem_neuro.core import ranking
 from mlem_neuro.core.ranking import (
+    RowOrder,
     pearson_rows,
     rankdata,
     scaled_soft_rank,
     soft_rank,
+    sort_rows,
     standardise_rows,
     weighted_rankdata,
 )
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_rows_sorts_and_passes_gradients_through_the_values(descending):
+    values = torch.randn(6, 50, generator=torch.Generator().manual_seed(3), requires_grad=True)
+    sorted_values, order = sort_rows(values, descending=descending)
+    expected = values.detach().sort(dim=1, descending=descending).values
+    torch.testing.assert_close(sorted_values.detach(), expected)
+    torch.testing.assert_close(values.detach().gather(1, order), expected)
+    (sorted_values * torch.arange(50.0)).sum().backward()
+    assert torch.equal(values.grad.sort(dim=1).values, torch.arange(50.0).expand(6, 50))
+
+
+def test_one_row_order_ranks_under_any_counts_as_a_fresh_ranking():
+    generator = torch.Generator().manual_seed(4)
+    values = torch.randint(0, 6, (4, 30), generator=generator).double()
+    order = RowOrder(values)
+    for _ in range(3):
+        counts = torch.randint(0, 4, (30,), generator=generator)  # empty groups too
+        kept = counts > 0
+        expected = weighted_rankdata(values[:, kept], counts[kept])
+        torch.testing.assert_close(order.weighted_ranks(counts)[:, kept], expected)
 
 
 def test_rankdata_matches_scipy_with_ties():

@@ -90,7 +90,7 @@ def steps_figure(steps, max_steps=None):
     if max_steps:
         axis.axvline(max_steps, color="tab:red", linestyle="--", label=f"budget ({max_steps})")
         axis.legend(fontsize="small")
-    axis.set_xlabel("steps run (the most over folds)")
+    axis.set_xlabel("steps run (grouped fits: evaluations; the most over folds)")
     axis.set_ylabel("units")
     axis.set_title("training length")
     return figure
