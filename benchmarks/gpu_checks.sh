@@ -33,6 +33,7 @@ cd benchmarks
 step 60 many_units python3 bench_many_units.py --device cuda --units 50000 --loop-units 50 \
     --chunk-sizes ""
 step 90 searchlight python3 bench_searchlight.py --resolution 3 --device cuda
+step 90 searchlight_cv python3 bench_searchlight.py --resolution 3 --device cuda --cv auto
 step 90 meeg python3 bench_meeg.py spatial time generalization --device cuda
 step 100 stats_searchlight python3 bench_stats.py searchlight --device cuda --permutations 100
 step 45 stats_speed python3 bench_stats.py speed --device cuda --measured-permutations 50
