@@ -18,7 +18,7 @@ MODULES = {
     "mlem_neuro.study": "Studies: BIDS in, Dask engine, group stage",
     "mlem_neuro.outputs": "Result folders",
     "mlem_neuro.report": "HTML reports",
-    "mlem_neuro.units": "Units: spheres, windows, neighbourhoods",
+    "mlem_neuro.units": "Units: spheres, geodesic discs, windows, neighbourhoods",
     "mlem_neuro.datasets": "Bundled data",
     "mlem_neuro.tables": "User tables",
 }

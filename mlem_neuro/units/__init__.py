@@ -1,4 +1,4 @@
-"""Builders of units: searchlight spheres, atlas regions, sensor neighbourhoods and time windows.
+"""Builders of units: spheres, geodesic discs, regions, sensor neighbourhoods, time windows.
 
 A unit is a set of columns of one pattern matrix; builders return them as a
 scipy.sparse membership matrix or a list of column-index arrays, ready for
@@ -6,6 +6,7 @@ scipy.sparse membership matrix or a list of column-index arrays, ready for
 images and sensors into the coordinates and adjacencies these functions take.
 """
 
+from .geodesic import geodesic_discs, mesh_edges
 from .regions import label_units
 from .sensors import adjacency_neighbourhoods, neighbourhood_adjacency, radius_neighbourhoods
 from .spheres import searchlight_spheres
@@ -13,6 +14,8 @@ from .windows import channel_time_units, time_windows
 
 __all__ = [
     "searchlight_spheres",
+    "geodesic_discs",
+    "mesh_edges",
     "label_units",
     "radius_neighbourhoods",
     "adjacency_neighbourhoods",
