@@ -21,6 +21,7 @@ from mlem_neuro.fmri.searchlight import unit_values_img
 from mlem_neuro.meeg import timecourse
 from mlem_neuro.outputs import fit_parameters
 from mlem_neuro.report import write_report
+from mlem_neuro.report.figures import steps_figure
 from mlem_neuro.report.text import methods_paragraph
 
 SECTIONS = ["Summary", "Design", "Results", "Learned metrics", "Diagnostics", "Provenance"]
@@ -178,6 +179,15 @@ def test_methods_paragraph_says_how_each_kind_of_fit_ran():
     assert "after 2 iterations in a row without an improvement of 0.0001" in exact
     assert "AdamW" not in exact
     assert "(2 shuffles)" in exact
+
+
+def test_training_length_marks_the_budget_only_where_units_come_near_it():
+    short = steps_figure(np.arange(5, 35), max_steps=1000).axes[0]
+    assert short.get_title() == "training length (budget 1000, far from reached)"
+    assert not short.lines  # no budget line squeezing the histogram against the left edge
+    long = steps_figure(np.arange(300, 1001), max_steps=1000).axes[0]
+    assert long.get_title() == "training length"
+    assert long.lines[0].get_xdata()[0] == 1000
 
 
 def test_timecourse_report_shows_the_generalisation_caveat(timecourse_folder):

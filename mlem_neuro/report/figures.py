@@ -87,12 +87,15 @@ def steps_figure(steps, max_steps=None):
     plt = _plt()
     figure, axis = plt.subplots(figsize=(6, 3.25), constrained_layout=True)
     axis.hist(steps, bins=min(50, max(5, len(np.unique(steps)))), color="0.4")
-    if max_steps:
+    title = "training length"
+    if max_steps and np.max(steps) >= max_steps / 2:
         axis.axvline(max_steps, color="tab:red", linestyle="--", label=f"budget ({max_steps})")
         axis.legend(fontsize="small")
+    elif max_steps:  # a line far to the right would squeeze the histogram into a sliver
+        title += f" (budget {max_steps}, far from reached)"
     axis.set_xlabel("steps run (grouped fits: evaluations; the most over folds)")
     axis.set_ylabel("units")
-    axis.set_title("training length")
+    axis.set_title(title)
     return figure
 
 
