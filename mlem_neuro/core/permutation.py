@@ -153,6 +153,7 @@ class SubsetRanks:
     def __init__(self, neural):
         self.neural = neural
         sorted_values, order = sort_rows(neural)
+        self.order = order
         self.dtype = neural.dtype
         self.position = torch.empty_like(order)
         self.position.scatter_(
@@ -192,16 +193,21 @@ class SubsetRanks:
             # Small subsets (test folds): sorting them costs less than counting over the pool.
             chosen_values = self.neural[:, pairs].reshape(n_units * n_subsets, n_chosen)
             return standardise_rows(rankdata(chosen_values))
-        # Sorted position of every chosen pair, per unit and subset.
-        chosen = self.position[:, pairs]
-        member = torch.zeros(n_units, n_subsets, n_pairs, dtype=torch.uint8, device=pairs.device)
-        member.scatter_(2, chosen, 1)
-        count = member.cumsum(dim=2, dtype=torch.int32)
+        # Walk each unit's pool in sorted order, counting the members of each subset met so far:
+        # a member's count when it is met is its rank within the subset.
+        chosen = self.position[:, pairs]  # sorted position of each member, per unit
+        counter = torch.int16 if n_pairs < 2**15 else torch.int32
+        inside = torch.zeros(n_subsets, n_pairs, dtype=counter, device=pairs.device)
+        inside.scatter_(1, pairs, 1)
+        member = inside[:, self.order].transpose(0, 1)  # (n_units, n_subsets, n_pairs), sorted
+        count = member.cumsum(dim=2, dtype=counter)
         if self.has_ties:
             first = self.run_first.gather(1, chosen.reshape(n_units, -1)).reshape(chosen.shape)
             last = self.run_last.gather(1, chosen.reshape(n_units, -1)).reshape(chosen.shape)
             before = count.gather(2, first) - member.gather(2, first)
             ranks = before + (count.gather(2, last) - before + 1) / 2
-        else:
-            ranks = count.gather(2, chosen)
-        return standardise_rows(ranks.to(self.dtype).reshape(n_units * n_subsets, n_chosen))
+            return standardise_rows(ranks.to(self.dtype).reshape(n_units * n_subsets, n_chosen))
+        # Without ties the ranks within a subset are 1 ... n_chosen: centre and norm are known.
+        ranks = count.gather(2, chosen).to(self.dtype).reshape(n_units * n_subsets, n_chosen)
+        norm = math.sqrt(n_chosen * (n_chosen**2 - 1) / 12)
+        return (ranks - (n_chosen + 1) / 2) / norm
