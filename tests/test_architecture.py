@@ -11,7 +11,7 @@ from mlem_neuro import MLEM, FitOptions
 from mlem_neuro.cli import build_parser
 
 PACKAGE = Path(__file__).parents[1] / "mlem_neuro"
-ADAPTERS = {"fmri", "meeg", "llm", "stats"}
+ADAPTERS = {"fmri", "meeg", "llm", "stats", "surface"}
 
 
 def layer_of(path):

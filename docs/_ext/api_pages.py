@@ -14,6 +14,7 @@ MODULES = {
     "mlem_neuro.fmri": "fMRI: patterns, searchlights, regions",
     "mlem_neuro.meeg": "M/EEG: time courses and sensor maps",
     "mlem_neuro.llm": "Language models: layer profiles",
+    "mlem_neuro.surface": "Cortical surfaces: patterns and meshes",
     "mlem_neuro.stats": "Statistics: permutation, ceilings, group tests",
     "mlem_neuro.study": "Studies: BIDS in, Dask engine, group stage",
     "mlem_neuro.outputs": "Result folders",

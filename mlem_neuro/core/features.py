@@ -24,7 +24,40 @@ from .options import MISSING_POLICIES
 from .user_warnings import warn
 from .validation import check_option
 
-__all__ = ["FeatureEncoder", "pair_feature_distances", "check_precomputed_feature_distances"]
+__all__ = [
+    "FeatureEncoder",
+    "pair_feature_distances",
+    "check_precomputed_feature_distances",
+    "check_feature_rows",
+]
+
+
+def check_feature_rows(features, n_samples, sample="volume"):
+    """A feature table with one row per sample of the patterns, re-indexed from 0.
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n_samples, n_features)
+    n_samples : int
+        Samples (volumes, vertices' data arrays...) of the patterns.
+    sample : str
+        What a sample is called in errors.
+
+    Returns
+    -------
+    DataFrame
+    """
+    if not isinstance(features, pd.DataFrame):
+        raise TypeError(
+            f"features must be a DataFrame with one row per {sample}, got "
+            f"{type(features).__name__}."
+        )
+    if len(features) != n_samples:
+        raise ValueError(
+            f"features has {len(features)} rows but the patterns have {n_samples} {sample}s; "
+            f"give one row per {sample}, in {sample} order."
+        )
+    return features.reset_index(drop=True)
 
 
 def _column_kind(name, column):

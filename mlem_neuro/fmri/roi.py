@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 from nilearn import masking
 
-from ..core import FitOptions, UnitResults, fit_units, recorded_warnings, warn
+from ..core import FitOptions, UnitResults, check_feature_rows, fit_units, recorded_warnings, warn
 from ..outputs import fit_parameters, open_result_folder
 from ..units import label_units
 from .images import data_mask, load_atlas, load_mask, load_patterns
-from .searchlight import check_features
 
 __all__ = ["RoiResult", "roi_analysis"]
 
@@ -144,7 +143,7 @@ def roi_analysis(
     options = FitOptions.resolve(options, **settings)
     with recorded_warnings() as messages:
         patterns_img = load_patterns(patterns)
-        features = check_features(features, patterns_img.shape[3])
+        features = check_feature_rows(features, patterns_img.shape[3])
         atlas = load_atlas(atlas_img, patterns_img)
         labels = np.asarray(atlas.dataobj)
         in_regions = labels != 0

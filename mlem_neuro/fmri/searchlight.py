@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from nilearn import masking
 
-from ..core import FitOptions, UnitResults, fit_units, recorded_warnings, warn
+from ..core import FitOptions, UnitResults, check_feature_rows, fit_units, recorded_warnings, warn
 from ..outputs import fit_parameters, open_result_folder
 from ..units import searchlight_spheres
 from .images import load_background, load_mask, load_patterns
@@ -19,22 +19,7 @@ __all__ = [
     "searchlight",
     "searchlight_inputs",
     "searchlight_result",
-    "check_features",
 ]
-
-
-def check_features(features, n_volumes):
-    """A feature table with one row per volume, re-indexed from 0."""
-    if not isinstance(features, pd.DataFrame):
-        raise TypeError(
-            f"features must be a DataFrame with one row per volume, got {type(features).__name__}."
-        )
-    if len(features) != n_volumes:
-        raise ValueError(
-            f"features has {len(features)} rows but the patterns have {n_volumes} volumes; "
-            "give one row per volume, in volume order."
-        )
-    return features.reset_index(drop=True)
 
 
 def _warn_if_spheres_cover_the_mask(membership, radius):
@@ -262,7 +247,7 @@ def searchlight_inputs(patterns, features, mask_img, radius):
     SearchlightInputs
     """
     patterns_img = load_patterns(patterns)
-    features = check_features(features, patterns_img.shape[3])
+    features = check_feature_rows(features, patterns_img.shape[3])
     mask = load_mask(mask_img, patterns_img)
     spheres = searchlight_spheres(np.asarray(mask.dataobj).astype(bool), mask.affine, radius)
     _warn_if_spheres_cover_the_mask(spheres, radius)

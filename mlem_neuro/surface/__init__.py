@@ -1,0 +1,26 @@
+"""Cortical surfaces: patterns, meshes, and a searchlight of discs along the cortex.
+
+Patterns of both hemispheres come as GIFTI pairs or nilearn's SurfaceImage;
+discs are :func:`mlem_neuro.units.geodesic_discs` on the midthickness.
+"""
+
+from .inputs import (
+    HEMISPHERES,
+    SurfacePatterns,
+    check_vertex_counts,
+    load_midthickness,
+    load_surface_patterns,
+)
+from .plotting import plot_surface_map
+from .searchlight import SurfaceSearchlightResult, searchlight
+
+__all__ = [
+    "HEMISPHERES",
+    "SurfacePatterns",
+    "load_surface_patterns",
+    "load_midthickness",
+    "check_vertex_counts",
+    "SurfaceSearchlightResult",
+    "searchlight",
+    "plot_surface_map",
+]
