@@ -156,3 +156,26 @@ def test_surface_searchlight_saves_one_gifti_per_map_and_hemisphere(tmp_path):
     assert (folder / "surface_searchlight.png").stat().st_size > 20_000
     summary = __import__("json").loads((folder / "summary.json").read_text())
     assert summary["kind"] == "surface_searchlight" and summary["n_discs"] == 2 * len(patch)
+
+
+def test_searchlight_command_takes_a_gifti_pair_and_writes_maps_and_a_report(tmp_path):
+    from mlem_neuro.cli import main
+
+    rng = np.random.default_rng(4)
+    coordinates, _ = load_midthickness("fsaverage5")["left"]
+    patch = np.flatnonzero(np.linalg.norm(coordinates - coordinates[0], axis=1) < 20)
+    files = []
+    for tag in ("hemi-L", "hemi-R"):
+        data = np.full((24, 10242), np.nan)
+        data[:, patch] = rng.standard_normal((24, len(patch)))
+        files.append(write_gifti(tmp_path / f"run_{tag}_space-fsaverage5.func.gii", data))
+    table = pd.DataFrame({"face": [0, 1, 2] * 8, "run": np.repeat(np.arange(4), 6)})
+    table.to_csv(tmp_path / "features.csv", index=False)
+    out = tmp_path / "out"
+    command = [*map(str, files), "--features", str(tmp_path / "features.csv")]
+    command += ["--radius", "6", "--cv-groups", "run", "--out", str(out), "--quiet"]
+    assert main(["searchlight", *command]) == 0
+    assert nib.load(out / "score_hemi-R.func.gii").darrays[0].data.shape == (10242,)
+    html = (out / "report.html").read_text()
+    assert "Score on the cortex" in html and "Best discs" in html
+    assert main(["searchlight", str(files[0]), str(files[0]), *command[2:], "--overwrite"]) == 2

@@ -48,31 +48,38 @@ def _patterns(args):
     print(f"{len(stimuli)} patterns written to {folder.path}/ (patterns.nii.gz, stimuli.tsv).")
 
 
-def _background(args):
+def _background(args, patterns):
     """--background, else the mean BOLD image the patterns command wrote beside PATTERNS."""
     if args.background:
         return _existing([args.background], "--background")[0]
-    beside = Path(args.patterns).parent / "mean_bold.nii.gz"
+    beside = Path(patterns).parent / "mean_bold.nii.gz"
     return beside if beside.exists() else None
 
 
 def _searchlight(args):
     from ..fmri import searchlight
 
+    patterns = _existing(args.patterns, "PATTERNS")
+    if len(patterns) == 2:
+        return _surface_searchlight(args, patterns)
+    if len(patterns) != 1:
+        raise UsageError(
+            f"PATTERNS: expected one 4D image, or two GIFTI files (hemi-L, hemi-R), got "
+            f"{len(patterns)} files."
+        )
     options = fit_options(args)
-    _existing([args.patterns], "PATTERNS")
     features, table = load_features(args, args.features)
     cv, groups = fold_arguments(args, table)
     with output_folder(args, "searchlight") as folder:
         result = searchlight(
-            args.patterns,
+            patterns[0],
             features,
             args.mask,
             args.radius,
             options=options,
             cv=cv,
             groups=groups,
-            bg_img=_background(args),
+            bg_img=_background(args, patterns[0]),
             checkpoint=folder.checkpoint_path,
         )
         result.save(folder, provenance(args))
@@ -81,6 +88,44 @@ def _searchlight(args):
         f"Searchlight maps written to {folder.path}/ "
         f"(max score {np.nanmax(result.results.scores):.3f})."
     )
+
+
+def _surface_searchlight(args, patterns):
+    from ..surface import searchlight
+
+    options = fit_options(args)
+    features, table = load_features(args, args.features)
+    cv, groups = fold_arguments(args, table)
+    with output_folder(args, "surface_searchlight") as folder:
+        result = searchlight(
+            patterns,
+            features,
+            args.radius,
+            mesh=_mesh(args.mesh),
+            options=options,
+            cv=cv,
+            groups=groups,
+            checkpoint=folder.checkpoint_path,
+        )
+        result.save(folder, provenance(args))
+        finish(folder, args)
+    print(
+        f"Surface searchlight maps written to {folder.path}/ "
+        f"(max score {np.nanmax(result.results.scores):.3f})."
+    )
+
+
+def _mesh(text):
+    """--mesh: an fsaverage name, or the subject's surfaces as four GIFTI files."""
+    if text.startswith("fsaverage"):
+        return text
+    files = _existing(text.split(","), "--mesh")
+    if len(files) != 4:
+        raise UsageError(
+            "--mesh: expected an fsaverage name or four GIFTI files separated by commas "
+            f"(hemi-L white, hemi-L pial, hemi-R white, hemi-R pial), got {text!r}."
+        )
+    return {"left": tuple(files[:2]), "right": tuple(files[2:])}
 
 
 def _roi(args):
@@ -135,12 +180,26 @@ def register(commands):
         commands,
         "searchlight",
         _searchlight,
-        help="MLEM in a sphere around every mask voxel; writes NIfTI maps",
+        help="MLEM in a sphere around every mask voxel (NIfTI), or in a disc along the cortex "
+        "around every vertex (GIFTI)",
     )
-    searchlight.add_argument("patterns", help="4D image, one volume per stimulus")
+    searchlight.add_argument(
+        "patterns",
+        nargs="+",
+        help="4D image, one volume per stimulus; or two GIFTI files named hemi-L and hemi-R, "
+        "one data array per stimulus",
+    )
     _add_features_argument(searchlight)
     searchlight.add_argument("--mask", default=None, help="mask image (default: from the data)")
-    searchlight.add_argument("--radius", type=float, required=True, help="sphere radius in mm")
+    searchlight.add_argument(
+        "--radius", type=float, required=True, help="sphere (or disc along the cortex) radius, mm"
+    )
+    searchlight.add_argument(
+        "--mesh",
+        default="fsaverage5",
+        help="surfaces only: the mesh of the GIFTI data, an fsaverage name (fsaverage5 ships "
+        "with nilearn) or the subject's hemi-L white,pial,hemi-R white,pial GIFTI files",
+    )
     searchlight.add_argument(
         "--background",
         default=None,

@@ -45,6 +45,10 @@ class StoredResult:
         """Whether the folder holds a file of that (plain) name."""
         return (self.path / self.summary.get("files", {}).get(file, file)).exists()
 
+    def file(self, name):
+        """Path of a file of the folder by its plain name (a figure...); it must exist."""
+        return self._existing(name, name)
+
     def map(self, measure):
         """The NIfTI map of a measure ("score", "importance_<term>", "weight_<term>")."""
         import nibabel as nib

@@ -43,6 +43,11 @@ def unit_labels(stored, results):
         return [f"{1000 * t:.0f} ms" for t in times]
     if kind == "roi":
         return [f"region {label}" for label in stored.table("roi")["label"]]
+    if kind == "surface_searchlight":
+        return [
+            f"disc at vertex {vertex} ({('left', 'right')[hemisphere]})"
+            for hemisphere, vertex in stored.array("disc_centres")
+        ]
     if kind == "layers":
         return [f"layer {layer}" for layer in stored.table("layers")["layer"]]
     return [f"unit {unit}" for unit in range(len(results.scores))]
@@ -63,6 +68,7 @@ def result_items(stored, link_from=None):
     """
     builders = {
         "searchlight": _searchlight,
+        "surface_searchlight": _surface_searchlight,
         "roi": _roi,
         "timecourse": _timecourse,
         "layers": _layers,
@@ -113,6 +119,34 @@ def _searchlight(stored):
         )
     )
     items.append(Item("Best spheres", html=_best_units_table(result, result.sphere_centres())))
+    return items
+
+
+def _surface_searchlight(stored):
+    """The saved figure of the score on the cortex, and the best discs."""
+    import matplotlib.image
+    import matplotlib.pyplot as plt
+
+    items = []
+    if stored.has("surface_searchlight.png"):
+        figure, axis = plt.subplots(figsize=(8, 6), constrained_layout=True)
+        axis.imshow(matplotlib.image.imread(stored.file("surface_searchlight.png")))
+        axis.set_axis_off()
+        items.append(
+            Item(
+                "Score on the cortex",
+                figure=figure,
+                caption="Held-out (or in-sample) score of the disc around each vertex, lateral "
+                "and medial views; vertices without signal are blank.",
+            )
+        )
+    results = stored.unit_results()
+    centres = stored.array("disc_centres")
+    chosen = best_units(results.scores, 10)
+    table = results.to_dataframe().iloc[chosen]
+    table.insert(0, "vertex", centres[chosen, 1])
+    table.insert(0, "hemisphere", np.array(["left", "right"])[centres[chosen, 0]])
+    items.append(Item("Best discs", html=table_html(table.round(3))))
     return items
 
 

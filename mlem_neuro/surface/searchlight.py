@@ -68,13 +68,23 @@ class SurfaceSearchlightResult:
             maps.update({f"{prefix}_{term}": img for term, img in imgs.items()})
         return maps
 
+    def disc_centres(self):
+        """Hemisphere (0 left, 1 right) and vertex of each disc: int array (n_discs, 2)."""
+        return np.concatenate(
+            [
+                np.column_stack([np.full(len(vertices), index), vertices])
+                for index, vertices in enumerate(self.centres[h] for h in HEMISPHERES)
+            ]
+        )
+
     def save(self, out_dir, parameters=None, *, overwrite=False):
         """Write each map as one GIFTI file per hemisphere, units.npz, a figure and summary.json.
 
         Files: ``score_hemi-L.func.gii``, ``score_hemi-R.func.gii``, and likewise
         ``importance_<term>_hemi-{L,R}.func.gii`` and
         ``weight_<term>_hemi-{L,R}.func.gii`` (interaction terms "a:b" written
-        ``a_x_b``); ``surface_searchlight.png``: the score on the inflated
+        ``a_x_b``); ``disc_centres.npy`` (:meth:`disc_centres`);
+        ``surface_searchlight.png``: the score on the inflated
         cortex, lateral and medial views.
 
         Parameters
@@ -98,6 +108,7 @@ class SurfaceSearchlightResult:
                     file = folder.file(f"{name.replace(':', '_x_')}_{tag}.func.gii")
                     _write_gifti(file, img.data.parts[hemisphere])
             folder.write_units(self.results)
+            folder.write_array("disc_centres", self.disc_centres())
             figure = plot_surface_map(self.score_img, self.mesh, title="score")
             folder.write_figure("surface_searchlight", figure)
             folder.update_summary(
@@ -119,6 +130,7 @@ def searchlight(
     options=None,
     cv=None,
     groups=None,
+    checkpoint=None,
     **settings,
 ):
     """MLEM in a disc of ``radius`` mm along the cortex around every vertex, all discs at once.
@@ -142,6 +154,9 @@ def searchlight(
     options : FitOptions, optional
     cv, groups
         Cross-validation over stimuli, as in :func:`mlem_neuro.fit_units`.
+    checkpoint : str or Path, optional
+        Folder for finished chunks of discs, to resume an interrupted run
+        (see :func:`mlem_neuro.fit_units`).
     **settings
         Fields of :class:`mlem_neuro.FitOptions` replacing those of ``options``.
 
@@ -167,7 +182,13 @@ def searchlight(
         units = scipy.sparse.block_diag(discs, format="csr")
         sizes = _disc_sizes(units, radius)
         results = fit_units(
-            features, np.hstack(columns), units, options=options, cv=cv, groups=groups
+            features,
+            np.hstack(columns),
+            units,
+            options=options,
+            cv=cv,
+            groups=groups,
+            checkpoint=checkpoint,
         )
     parameters = fit_parameters(options, cv, groups, surface.n_stimuli, started)
     parameters.update(warnings=messages, radius_mm=radius, disc_vertices=sizes)
