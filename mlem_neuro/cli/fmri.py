@@ -58,60 +58,38 @@ def _background(args, patterns):
 
 def _searchlight(args):
     from ..fmri import searchlight
+    from ..surface import searchlight as surface_searchlight
 
     patterns = _existing(args.patterns, "PATTERNS")
-    if len(patterns) == 2:
-        return _surface_searchlight(args, patterns)
-    if len(patterns) != 1:
+    if len(patterns) not in (1, 2):
         raise UsageError(
             f"PATTERNS: expected one 4D image, or two GIFTI files (hemi-L, hemi-R), got "
             f"{len(patterns)} files."
         )
+    on_surface = len(patterns) == 2
     options = fit_options(args)
     features, table = load_features(args, args.features)
     cv, groups = fold_arguments(args, table)
-    with output_folder(args, "searchlight") as folder:
-        result = searchlight(
-            patterns[0],
-            features,
-            args.mask,
-            args.radius,
-            options=options,
-            cv=cv,
-            groups=groups,
-            bg_img=_background(args, patterns[0]),
-            checkpoint=folder.checkpoint_path,
-        )
+    with output_folder(args, "surface_searchlight" if on_surface else "searchlight") as folder:
+        fit = dict(options=options, cv=cv, groups=groups, checkpoint=folder.checkpoint_path)
+        if on_surface:
+            result = surface_searchlight(
+                patterns, features, args.radius, mesh=_mesh(args.mesh), **fit
+            )
+        else:
+            result = searchlight(
+                patterns[0],
+                features,
+                args.mask,
+                args.radius,
+                bg_img=_background(args, patterns[0]),
+                **fit,
+            )
         result.save(folder, provenance(args))
         finish(folder, args)
     print(
-        f"Searchlight maps written to {folder.path}/ "
-        f"(max score {np.nanmax(result.results.scores):.3f})."
-    )
-
-
-def _surface_searchlight(args, patterns):
-    from ..surface import searchlight
-
-    options = fit_options(args)
-    features, table = load_features(args, args.features)
-    cv, groups = fold_arguments(args, table)
-    with output_folder(args, "surface_searchlight") as folder:
-        result = searchlight(
-            patterns,
-            features,
-            args.radius,
-            mesh=_mesh(args.mesh),
-            options=options,
-            cv=cv,
-            groups=groups,
-            checkpoint=folder.checkpoint_path,
-        )
-        result.save(folder, provenance(args))
-        finish(folder, args)
-    print(
-        f"Surface searchlight maps written to {folder.path}/ "
-        f"(max score {np.nanmax(result.results.scores):.3f})."
+        f"{'Surface searchlight' if on_surface else 'Searchlight'} maps written to "
+        f"{folder.path}/ (max score {np.nanmax(result.results.scores):.3f})."
     )
 
 

@@ -60,8 +60,10 @@ def _undefined_as_nan(scores, predicted, neural_ranks):
 def _spearman_by_keys(weights, keys, term_keys, neural_ranks, order=None):
     """Scores over pairs grouped by key; ``order``: the RowOrder of every key's predictions."""
     group_terms, group_of_pair, counts = term_keys.groups(keys, keep_empty=True)
-    predicted = weights @ group_terms.T
-    ranks = (RowOrder(predicted) if order is None else order).weighted_ranks(counts)
+    if order is None:
+        order = RowOrder(weights @ group_terms.T)
+    predicted = order.values
+    ranks = order.weighted_ranks(counts)
     scores = pearson_rows(ranks, group_sums(neural_ranks, group_of_pair, len(counts)), counts)
     return _undefined_as_nan(scores, predicted[:, counts > 0], neural_ranks)
 

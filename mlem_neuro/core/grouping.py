@@ -70,9 +70,9 @@ class TermKeys:
         group_of_pair : long tensor of shape (n_pairs,)
         counts : long tensor of shape (n_groups,)
         """
-        if keep_empty and self.n_keys <= _MAX_DIRECT_KEYS:
-            counts = torch.bincount(keys, minlength=self.n_keys)
-            return self.every_group_terms, keys, counts
+        every_group = self.every_group_terms if keep_empty else None
+        if every_group is not None:
+            return every_group, keys, torch.bincount(keys, minlength=self.n_keys)
         unique_keys, group_of_pair, counts = torch.unique(
             keys, return_inverse=True, return_counts=True
         )

@@ -114,6 +114,7 @@ class RowOrder:
     """
 
     def __init__(self, values):
+        self.values = values
         sorted_values, self.order = sort_rows(values)
         self.first, self.last = _run_bounds(sorted_values)
         self.dtype = values.dtype

@@ -125,17 +125,13 @@ def _searchlight(stored):
 def _surface_searchlight(stored):
     """The saved figure of the score on the cortex, and the best discs."""
     import matplotlib.image
-    import matplotlib.pyplot as plt
 
     items = []
     if stored.has("surface_searchlight.png"):
-        figure, axis = plt.subplots(figsize=(8, 6), constrained_layout=True)
-        axis.imshow(matplotlib.image.imread(stored.file("surface_searchlight.png")))
-        axis.set_axis_off()
         items.append(
             Item(
                 "Score on the cortex",
-                figure=figure,
+                figure=matplotlib.image.imread(stored.file("surface_searchlight.png")),
                 caption="Held-out (or in-sample) score of the disc around each vertex, lateral "
                 "and medial views; vertices without signal are blank.",
             )
