@@ -1,4 +1,4 @@
-"""fMRI commands: patterns, searchlight, roi."""
+"""fMRI commands: patterns, searchlight, roi; on volumes (NIfTI) and surfaces (GIFTI)."""
 
 from pathlib import Path
 
@@ -56,10 +56,8 @@ def _background(args, patterns):
     return beside if beside.exists() else None
 
 
-def _searchlight(args):
-    from ..fmri import searchlight
-    from ..surface import searchlight as surface_searchlight
-
+def _pattern_files(args, command):
+    """PATTERNS: one 4D image, or a hemi-L/hemi-R GIFTI pair; True for the pair (surfaces)."""
     patterns = _existing(args.patterns, "PATTERNS")
     if len(patterns) not in (1, 2):
         raise UsageError(
@@ -67,6 +65,25 @@ def _searchlight(args):
             f"{len(patterns)} files."
         )
     on_surface = len(patterns) == 2
+    volume_only = [option for option in ("mask", "background") if getattr(args, option, None)]
+    if on_surface and volume_only:
+        raise UsageError(
+            f"--{volume_only[0]}: only for NIfTI patterns; GIFTI patterns leave out vertices "
+            f"without signal themselves (the medial wall), and {command} maps are drawn on the "
+            "inflated cortex."
+        )
+    if not on_surface and args.mesh is not None:
+        raise UsageError(
+            "--mesh: only for GIFTI patterns (a hemi-L/hemi-R pair); NIfTI patterns need no mesh."
+        )
+    return patterns, on_surface
+
+
+def _searchlight(args):
+    from ..fmri import searchlight
+    from ..surface import searchlight as surface_searchlight
+
+    patterns, on_surface = _pattern_files(args, "searchlight")
     options = fit_options(args)
     features, table = load_features(args, args.features)
     cv, groups = fold_arguments(args, table)
@@ -95,6 +112,8 @@ def _searchlight(args):
 
 def _mesh(text):
     """--mesh: an fsaverage name, or the subject's surfaces as four GIFTI files."""
+    if text is None:
+        return "fsaverage5"
     if text.startswith("fsaverage"):
         return text
     files = _existing(text.split(","), "--mesh")
@@ -108,19 +127,35 @@ def _mesh(text):
 
 def _roi(args):
     from ..fmri import roi_analysis
+    from ..surface import roi_analysis as surface_roi_analysis
 
+    patterns, on_surface = _pattern_files(args, "roi")
+    atlas = _existing(args.atlas.split(",") if on_surface else [args.atlas], "--atlas")
     options = fit_options(args)
-    _existing([args.patterns, args.atlas], "PATTERNS or --atlas")
     features, table = load_features(args, args.features)
     cv, groups = fold_arguments(args, table)
     with output_folder(args, "roi") as folder:
-        result = roi_analysis(
-            args.patterns, features, args.atlas, args.mask, options=options, cv=cv, groups=groups
-        )
+        fit = dict(options=options, cv=cv, groups=groups)
+        if on_surface:
+            result = surface_roi_analysis(
+                patterns, features, _surface_atlas(atlas), mesh=_mesh(args.mesh), **fit
+            )
+        else:
+            result = roi_analysis(patterns[0], features, atlas[0], args.mask, **fit)
         result.parameters.update(provenance(args))
         result.save(folder)
         finish(folder, args)
     print(f"{len(result.labels)} region(s) written to {folder.path}/roi.tsv.")
+
+
+def _surface_atlas(files):
+    if len(files) != 2 or not all(Path(f).name.endswith((".annot", ".gii")) for f in files):
+        raise UsageError(
+            "--atlas: with GIFTI patterns, expected two surface atlases separated by a comma "
+            "(FreeSurfer lh./rh. .annot files or hemi-L/hemi-R .label.gii files), got "
+            f"{','.join(files)!r}."
+        )
+    return files
 
 
 def register(commands):
@@ -172,12 +207,7 @@ def register(commands):
     searchlight.add_argument(
         "--radius", type=float, required=True, help="sphere (or disc along the cortex) radius, mm"
     )
-    searchlight.add_argument(
-        "--mesh",
-        default="fsaverage5",
-        help="surfaces only: the mesh of the GIFTI data, an fsaverage name (fsaverage5 ships "
-        "with nilearn) or the subject's hemi-L white,pial,hemi-R white,pial GIFTI files",
-    )
+    _add_mesh_argument(searchlight)
     searchlight.add_argument(
         "--background",
         default=None,
@@ -188,14 +218,36 @@ def register(commands):
     add_fit_arguments(searchlight, precomputed=True)
 
     roi = new_command(
-        commands, "roi", _roi, help="MLEM in every region of a label image; writes roi.tsv"
+        commands,
+        "roi",
+        _roi,
+        help="MLEM in every region of a label image or surface atlas; writes roi.tsv",
     )
-    roi.add_argument("patterns", help="4D image, one volume per stimulus")
+    roi.add_argument(
+        "patterns",
+        nargs="+",
+        help="4D image, one volume per stimulus; or two GIFTI files named hemi-L and hemi-R",
+    )
     _add_features_argument(roi)
-    roi.add_argument("--atlas", required=True, help="label image (0 = background)")
-    roi.add_argument("--mask", default=None, help="restrict regions to this mask")
+    roi.add_argument(
+        "--atlas",
+        required=True,
+        help="label image (0 = background); with GIFTI patterns, two surface atlases "
+        "LEFT,RIGHT (FreeSurfer .annot or .label.gii)",
+    )
+    roi.add_argument("--mask", default=None, help="restrict regions to this mask (NIfTI only)")
+    _add_mesh_argument(roi)
     add_output_arguments(roi)
     add_fit_arguments(roi, precomputed=True)
+
+
+def _add_mesh_argument(parser):
+    parser.add_argument(
+        "--mesh",
+        default=None,
+        help="GIFTI patterns only: their mesh, an fsaverage name (default fsaverage5, which "
+        "ships with nilearn) or the subject's hemi-L white,pial,hemi-R white,pial GIFTI files",
+    )
 
 
 def _add_features_argument(parser):

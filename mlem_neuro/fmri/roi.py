@@ -10,7 +10,7 @@ from nilearn import masking
 
 from ..core import FitOptions, UnitResults, check_feature_rows, fit_units, recorded_warnings, warn
 from ..outputs import fit_parameters, open_result_folder
-from ..units import label_units
+from ..units import label_units, warn_about_small_regions
 from .images import data_mask, load_atlas, load_mask, load_patterns
 
 __all__ = ["RoiResult", "roi_analysis"]
@@ -92,21 +92,6 @@ class RoiResult:
         return folder.path
 
 
-def _warn_about_small_regions(labels, units, n_features):
-    small = [
-        (label, len(unit)) for label, unit in zip(labels, units) if len(unit) < max(2, n_features)
-    ]
-    if small:
-        listed = ", ".join(
-            f"{label} ({size} voxel{'s' if size > 1 else ''})" for label, size in small[:5]
-        )
-        warn(
-            f"{len(small)} region(s) have fewer voxels than features ({n_features}): {listed}"
-            f"{'...' if len(small) > 5 else ''}. Their patterns have too few dimensions to "
-            "reflect every feature; merge them or use a coarser atlas."
-        )
-
-
 def roi_analysis(
     patterns,
     features,
@@ -154,7 +139,7 @@ def roi_analysis(
         region_mask = nib.Nifti1Image(within.astype(np.uint8), atlas.affine)
         names, units = label_units(labels[within])
         without_data = _count_voxels_without_data(labels, in_regions, with_data, names)
-        _warn_about_small_regions(names, units, features.shape[1])
+        warn_about_small_regions(names, units, features.shape[1])
         Y = masking.apply_mask(patterns_img, region_mask)
         results = fit_units(
             features, Y, units, options=options, cv=cv, groups=groups, checkpoint=checkpoint

@@ -162,14 +162,24 @@ def _best_units_table(result, centres, n=10):
 
 
 def _roi(stored):
-    from ..fmri import RoiResult
+    """Regions of a volume or surface atlas: their scores, their table, and on the cortex."""
+    import matplotlib.image
+
     from ..fmri.plotting import plot_regions
 
-    table = RoiResult.from_stored(stored).to_dataframe()
-    return [
-        Item("Regions", figure=plot_regions(table)),
-        Item("Region table", html=table_html(table)),
-    ]
+    table = stored.table("roi")
+    items = [Item("Regions", figure=plot_regions(table))]
+    if stored.has("roi_surface.png"):
+        items.append(
+            Item(
+                "Regions on the cortex",
+                figure=matplotlib.image.imread(stored.file("roi_surface.png")),
+                caption="Score of each region painted on its vertices, lateral and medial "
+                "views; vertices outside the regions are blank.",
+            )
+        )
+    items.append(Item("Region table", html=table_html(table)))
+    return items
 
 
 def _timecourse(stored):

@@ -1,9 +1,10 @@
-"""Cortical surfaces: patterns, meshes, and a searchlight of discs along the cortex.
+"""Cortical surfaces: patterns, meshes, atlases, a searchlight of discs along the cortex, regions.
 
 Patterns of both hemispheres come as GIFTI pairs or nilearn's SurfaceImage;
 discs are :func:`mlem_neuro.units.geodesic_discs` on the midthickness.
 """
 
+from .atlas import HemisphereRegions, load_surface_atlas
 from .inputs import (
     HEMISPHERES,
     SurfacePatterns,
@@ -12,6 +13,7 @@ from .inputs import (
     load_surface_patterns,
 )
 from .plotting import plot_surface_map
+from .roi import SurfaceRoiResult, roi_analysis
 from .searchlight import SurfaceSearchlightResult, searchlight
 
 __all__ = [
@@ -23,4 +25,8 @@ __all__ = [
     "SurfaceSearchlightResult",
     "searchlight",
     "plot_surface_map",
+    "HemisphereRegions",
+    "load_surface_atlas",
+    "SurfaceRoiResult",
+    "roi_analysis",
 ]

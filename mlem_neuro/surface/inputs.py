@@ -14,12 +14,15 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
+from ..core import check_feature_rows
+
 __all__ = [
     "HEMISPHERES",
     "SurfacePatterns",
     "load_surface_patterns",
     "load_midthickness",
     "check_vertex_counts",
+    "load_surface_inputs",
 ]
 
 HEMISPHERES = ("left", "right")
@@ -153,6 +156,31 @@ def check_vertex_counts(patterns, meshes, mesh_name="the mesh"):
         f"but {mesh_name} has {mesh['left']} and {mesh['right']}; give the mesh the patterns "
         "were sampled on."
     )
+
+
+def load_surface_inputs(patterns, features, mesh):
+    """Patterns, their mesh and their features, checked against each other.
+
+    Parameters
+    ----------
+    patterns : SurfaceImage or pair of str or Path
+        As in :func:`load_surface_patterns`.
+    features : DataFrame of shape (n_stimuli, n_features)
+    mesh : str or dict
+        As in :func:`load_midthickness`.
+
+    Returns
+    -------
+    patterns : SurfacePatterns
+    meshes : dict of str to tuple
+        From :func:`load_midthickness`.
+    features : DataFrame
+    """
+    surface = load_surface_patterns(patterns)
+    meshes = load_midthickness(mesh)
+    check_vertex_counts(surface, meshes, mesh if isinstance(mesh, str) else "the given mesh")
+    features = check_feature_rows(features, surface.n_stimuli, sample="sample")
+    return surface, meshes, features
 
 
 def _samples_first(data):

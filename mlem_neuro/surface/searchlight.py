@@ -7,16 +7,10 @@ import nibabel as nib
 import numpy as np
 import scipy.sparse
 
-from ..core import FitOptions, UnitResults, check_feature_rows, fit_units, recorded_warnings, warn
+from ..core import FitOptions, UnitResults, fit_units, recorded_warnings, warn
 from ..outputs import fit_parameters, open_result_folder
 from ..units import geodesic_discs
-from .inputs import (
-    FILE_TAGS,
-    HEMISPHERES,
-    check_vertex_counts,
-    load_midthickness,
-    load_surface_patterns,
-)
+from .inputs import FILE_TAGS, HEMISPHERES, load_surface_inputs
 
 __all__ = ["SurfaceSearchlightResult", "searchlight"]
 
@@ -166,15 +160,12 @@ def searchlight(
     """
     started = time.perf_counter()
     options = FitOptions.resolve(options, **settings)
-    surface = load_surface_patterns(patterns)
-    meshes = load_midthickness(mesh)
-    check_vertex_counts(surface, meshes, mesh if isinstance(mesh, str) else "the given mesh")
-    features = check_feature_rows(features, surface.n_stimuli, sample="sample")
+    surface, meshes, features = load_surface_inputs(patterns, features, mesh)
     with recorded_warnings() as messages:
         centres, discs, columns = {}, [], []
         for hemisphere in HEMISPHERES:
             data = surface.parts()[hemisphere]
-            kept = _vertices_with_signal(data, hemisphere)
+            kept = vertices_with_signal(data, hemisphere)
             coordinates, faces = meshes[hemisphere]
             discs.append(geodesic_discs(coordinates, faces, radius, keep=kept))
             centres[hemisphere] = np.flatnonzero(kept)
@@ -200,7 +191,7 @@ def _write_gifti(path, values):
     nib.save(nib.gifti.GiftiImage(darrays=[array]), path)
 
 
-def _vertices_with_signal(data, hemisphere):
+def vertices_with_signal(data, hemisphere):
     """Vertices whose patterns are finite and not constant across stimuli."""
     kept = np.isfinite(data).all(axis=0) & (np.ptp(data, axis=0) > 0)
     if not kept.any():

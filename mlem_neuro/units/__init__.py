@@ -7,7 +7,7 @@ images and sensors into the coordinates and adjacencies these functions take.
 """
 
 from .geodesic import geodesic_discs, mesh_edges
-from .regions import label_units
+from .regions import label_units, warn_about_small_regions
 from .sensors import adjacency_neighbourhoods, neighbourhood_adjacency, radius_neighbourhoods
 from .spheres import searchlight_spheres
 from .windows import channel_time_units, time_windows
@@ -17,6 +17,7 @@ __all__ = [
     "geodesic_discs",
     "mesh_edges",
     "label_units",
+    "warn_about_small_regions",
     "radius_neighbourhoods",
     "adjacency_neighbourhoods",
     "neighbourhood_adjacency",

@@ -2,7 +2,9 @@
 
 import numpy as np
 
-__all__ = ["label_units"]
+from ..core import warn
+
+__all__ = ["label_units", "warn_about_small_regions"]
 
 
 def label_units(labels, background=0):
@@ -33,3 +35,28 @@ def label_units(labels, background=0):
     if names.size == 0:
         raise ValueError("The atlas has no label other than the background inside the mask.")
     return names, [np.flatnonzero(labels == name) for name in names]
+
+
+def warn_about_small_regions(names, units, n_features, element="voxel"):
+    """Warn about regions with fewer columns (voxels, vertices) than features.
+
+    Parameters
+    ----------
+    names : sequence of n_units labels
+    units : list of n_units int arrays
+    n_features : int
+    element : str
+        What a column is, for the message.
+    """
+    small = [
+        (name, len(unit)) for name, unit in zip(names, units) if len(unit) < max(2, n_features)
+    ]
+    if small:
+        listed = ", ".join(
+            f"{name} ({size} {element}{'s' if size > 1 else ''})" for name, size in small[:5]
+        )
+        warn(
+            f"{len(small)} region(s) have fewer {element}s than features ({n_features}): {listed}"
+            f"{'...' if len(small) > 5 else ''}. Their patterns have too few dimensions to "
+            "reflect every feature; merge them or use a coarser atlas."
+        )
