@@ -1,5 +1,7 @@
 """Group command: one-sample tests across subjects' result folders."""
 
+import numpy as np
+
 from .arguments import add_output_arguments, new_command, output_folder, provenance
 from .reporting import finish
 
@@ -29,10 +31,8 @@ def _group(args):
 
 def _headline(test):
     outcome = test.outcome
-    if test.kind == "searchlight":
-        best = ", ".join(
-            f"{name} {float(img.get_fdata().max()):.2f}" for name, img in outcome.logp_imgs.items()
-        )
+    if test.kind in ("searchlight", "surface_searchlight"):
+        best = ", ".join(f"{name} {_largest(img):.2f}" for name, img in outcome.logp_imgs.items())
         return f"max -log10 p: {best}"
     if test.kind == "timecourse":
         significant = int((outcome.clusters["pvalue"] < 0.05).sum())
@@ -40,6 +40,13 @@ def _headline(test):
     significant = int((outcome["pvalue_fwer"] < 0.05).sum())
     labels = "regions" if test.kind == "roi" else "layers"
     return f"{significant} of {len(outcome)} {labels} with FWER p < 0.05"
+
+
+def _largest(img):
+    """Largest value of a volume or surface map."""
+    if hasattr(img, "get_fdata"):
+        return float(np.nanmax(img.get_fdata()))
+    return max(float(np.nanmax(part)) for part in img.data.parts.values())
 
 
 def register(commands):
@@ -51,7 +58,9 @@ def register(commands):
         help="one-sample permutation tests across subjects' results (maps, time courses, layers)",
     )
     group.add_argument(
-        "results", nargs="+", help="result folders of searchlight, timecourse, layers or roi"
+        "results",
+        nargs="+",
+        help="result folders of searchlight (volume or surface), timecourse, layers or roi",
     )
     group.add_argument(
         "--measure",

@@ -233,6 +233,7 @@ def _group(stored, link_from):
     kind = stored.summary.get("kind_tested")
     builders = {
         "searchlight": _group_maps,
+        "surface_searchlight": _group_surface_maps,
         "timecourse": _group_timecourse,
         "layers": _group_layers,
         "roi": _group_layers,
@@ -262,6 +263,27 @@ def _group_maps(stored):
     ]
     if stored.has("clusters.tsv"):
         items.append(Item("Clusters", html=table_html(stored.table("clusters"))))
+    return items
+
+
+def _group_surface_maps(stored):
+    """The saved figures of the t map and the corrected p-values on the cortex, and clusters."""
+    import matplotlib.image
+
+    figures = {
+        "group_t.png": ("Group t on the cortex", "One-sample t of each tested vertex."),
+        "group_logp.png": (
+            "Corrected p-values on the cortex",
+            "-log10 p, family-wise corrected (TFCE when computed, else cluster mass), at the "
+            "vertices with p < 0.05 (-log10 p above 1.3); the cortex is blank where none is.",
+        ),
+    }
+    items = [
+        Item(title, figure=matplotlib.image.imread(stored.file(name)), caption=caption)
+        for name, (title, caption) in figures.items()
+        if stored.has(name)
+    ]
+    items.append(Item("Clusters", html=table_html(stored.table("clusters"))))
     return items
 
 

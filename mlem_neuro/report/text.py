@@ -81,6 +81,9 @@ def _units_sentence(summary):
 _GROUP_TESTS = {
     "searchlight": "nilearn's non-parametric second-level inference (max-t for voxels, "
     "cluster size and mass above a cluster-forming threshold of p < {threshold}{tfce})",
+    "surface_searchlight": "the maximum statistic across vertices (the largest t), and MNE's "
+    "cluster-based permutation test over the mesh adjacency of each hemisphere (cluster mass "
+    "above a cluster-forming threshold of p < {threshold}{tfce})",
     "timecourse": "MNE's cluster-based permutation test over time (and sensors), clusters formed "
     "at the t value of p < 0.05",
     "layers": "the maximum statistic across layers (the largest t, not the largest |t|)",

@@ -16,11 +16,12 @@ import pandas as pd
 from ..core import check_positive_int, recorded_warnings, warn
 from ..outputs import open_result_folder, read_result, setting_differences
 from .group import group_layer_test, group_map_test, group_timecourse_test
+from .group_surface import group_surface_test
 from .sign_flip import sign_flips_run, smallest_sign_flip_pvalue
 
 __all__ = ["GroupTest", "group_test", "read_group_measure", "check_testable", "flips_run"]
 
-TESTABLE = ("searchlight", "timecourse", "layers", "roi")
+TESTABLE = ("searchlight", "surface_searchlight", "timecourse", "layers", "roi")
 # Results with one value per labelled unit (layer, region), and the column of the labels.
 _LABELLED = {"layers": "layer", "roi": "label"}
 # Under this many subjects, a group test of scores warns that it leans on a symmetric null
@@ -72,7 +73,29 @@ def read_group_measure(folders, measure="score"):
     _check_same_analysis(results)
     if kind == "searchlight":
         return kind, [result.map(measure) for result in results], {}
+    if kind == "surface_searchlight":
+        return kind, *_surface_maps(results, measure)
     return kind, *_stacked_tables(results, kind, measure)
+
+
+def _surface_maps(results, measure):
+    """Subjects' maps on their common template mesh, which group tests need."""
+    from ..surface import read_surface_map
+
+    meshes = [result.summary.get("mesh") for result in results]
+    for result, mesh in zip(results, meshes):
+        if not (isinstance(mesh, str) and mesh.startswith("fsaverage")):
+            raise ValueError(
+                f"{result.path} was computed on {mesh!r}, not on an fsaverage template; a group "
+                "test compares vertices across subjects, so their maps must share one mesh "
+                "(fMRIPrep's --output-spaces fsaverage5, for example)."
+            )
+        if mesh != meshes[0]:
+            raise ValueError(
+                f"{result.path} is on {mesh} but {results[0].path} on {meshes[0]}; a group test "
+                "needs every map on one mesh."
+            )
+    return [read_surface_map(result, measure, meshes[0]) for result in results], {"mesh": meshes[0]}
 
 
 #: Recorded settings that change what a result measures, compared across subjects.
@@ -155,7 +178,8 @@ def flips_run(kind, n_subjects, n_permutations):
     ``2**n - 1`` flips besides the identity). Time courses: MNE's cluster test
     (exact when ``n_permutations >= 2**n``; otherwise ``n_permutations - 1``
     random flips beside the identity). Maps: nilearn's ``n_permutations``
-    random flips.
+    random flips. Surface maps: our max-t test and MNE's cluster test run the
+    same flips.
 
     Returns
     -------
@@ -164,6 +188,8 @@ def flips_run(kind, n_subjects, n_permutations):
         Flips besides the identity.
     """
     if kind in _LABELLED:
+        return sign_flips_run(n_subjects, n_permutations)
+    if kind == "surface_searchlight":
         return sign_flips_run(n_subjects, n_permutations)
     if kind == "timecourse":
         exact = n_permutations >= 2**n_subjects
@@ -245,6 +271,23 @@ class GroupTest:
             folder.write_map(f"logp_{name}", img)
         if self.outcome.clusters is not None:
             folder.write_table("clusters", self.outcome.clusters)
+
+    def _write_surface_searchlight(self, folder):
+        from ..surface import plot_surface_map, write_surface_map
+
+        write_surface_map(folder, "t", self.outcome.t_img)
+        for name, img in self.outcome.logp_imgs.items():
+            write_surface_map(folder, f"logp_{name}", img)
+        folder.write_table("clusters", self.outcome.clusters)
+        mesh = self.axis["mesh"]
+        figure = plot_surface_map(self.outcome.t_img, mesh, title="one-sample t")
+        folder.write_figure("group_t", figure)
+        best = self.outcome.logp_imgs.get("tfce", self.outcome.logp_imgs["cluster_mass"])
+        figure = plot_surface_map(
+            best, mesh, title="-log10 p (FWER), p < 0.05", cmap="YlOrRd", threshold=-np.log10(0.05)
+        )
+        folder.write_figure("group_logp", figure)
+        folder.update_summary(mesh=mesh)
 
     def _write_timecourse(self, folder):
         folder.write_table("clusters", self.outcome.clusters)
@@ -334,6 +377,15 @@ def _test(kind, data, axis, n_permutations, tfce, cluster_threshold, radius, ran
             tfce=tfce,
             random_state=random_state,
         )
+    if kind == "surface_searchlight":
+        return group_surface_test(
+            data,
+            axis["mesh"],
+            n_permutations=n_permutations,
+            cluster_threshold=cluster_threshold,
+            tfce=tfce,
+            random_state=random_state,
+        )
     if kind == "timecourse":
         return _timecourse_test(data, axis, n_permutations, radius, random_state)
     return group_layer_test(
@@ -360,6 +412,15 @@ def _timecourse_test(data, axis, n_permutations, radius, random_state):
 def _minus(data, baseline):
     if not baseline:
         return data
+    if isinstance(data, list) and hasattr(data[0], "mesh"):  # surface maps
+        from nilearn.surface import SurfaceImage
+
+        return [
+            SurfaceImage(
+                img.mesh, {h: np.asarray(part) - baseline for h, part in img.data.parts.items()}
+            )
+            for img in data
+        ]
     if isinstance(data, list):  # maps
         import nibabel as nib
 

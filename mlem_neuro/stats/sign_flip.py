@@ -18,8 +18,9 @@ __all__ = ["SignFlipResult", "sign_flip_max_t", "sign_flips_run", "smallest_sign
 
 # Compared statistics that differ by rounding only count as equal.
 _TOLERANCE = 1e-9
-# Flips evaluated at a time, to bound memory at _BLOCK x n_labels.
-_BLOCK = 4096
+# Flips x labels evaluated at a time (float64: 32 MiB per temporary), so that maps of
+# tens of thousands of vertices fit in memory as well as a few layers.
+_BLOCK_VALUES = 2**22
 
 
 @dataclasses.dataclass
@@ -77,15 +78,16 @@ def _t_statistics(sums, sum_squares, n):
         return mean / np.sqrt(np.maximum(variance, 0) / n)
 
 
-def _flip_blocks(n_subjects, n_flips, exact, rng):
+def _flip_blocks(n_subjects, n_flips, exact, rng, n_labels):
     """Sign matrices of shape (block, n_subjects), identity excluded when exact."""
+    block_size = max(1, _BLOCK_VALUES // max(n_labels, 1))
     if exact:
         signs = itertools.islice(itertools.product((1.0, -1.0), repeat=n_subjects), 1, None)
-        while block := list(itertools.islice(signs, _BLOCK)):
+        while block := list(itertools.islice(signs, block_size)):
             yield np.array(block)
         return
-    for start in range(0, n_flips, _BLOCK):
-        size = min(_BLOCK, n_flips - start)
+    for start in range(0, n_flips, block_size):
+        size = min(block_size, n_flips - start)
         yield rng.choice((1.0, -1.0), size=(size, n_subjects))
 
 
@@ -122,7 +124,7 @@ def sign_flip_max_t(values, n_permutations=10000, *, two_sided=False, exact=None
     observed = _t_statistics(values.sum(axis=0), sum_squares, n_subjects)
     compared = np.abs(observed) if two_sided else observed
     exceed = np.zeros(values.shape[1])
-    for signs in _flip_blocks(n_subjects, n_flips, exact, rng):
+    for signs in _flip_blocks(n_subjects, n_flips, exact, rng, values.shape[1]):
         t = _t_statistics(signs @ values, sum_squares, n_subjects)
         t = np.abs(t) if two_sided else t
         maxima = np.where(np.isnan(t), -np.inf, t).max(axis=1)

@@ -12,6 +12,7 @@ from .inputs import (
     load_midthickness,
     load_surface_patterns,
 )
+from .maps import read_surface_map, surface_image, write_surface_map
 from .plotting import plot_surface_map
 from .roi import SurfaceRoiResult, roi_analysis
 from .searchlight import SurfaceSearchlightResult, searchlight
@@ -25,6 +26,9 @@ __all__ = [
     "SurfaceSearchlightResult",
     "searchlight",
     "plot_surface_map",
+    "surface_image",
+    "write_surface_map",
+    "read_surface_map",
     "HemisphereRegions",
     "load_surface_atlas",
     "SurfaceRoiResult",

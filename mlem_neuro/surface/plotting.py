@@ -9,7 +9,7 @@ __all__ = ["plot_surface_map"]
 VIEWS = ("lateral", "medial")
 
 
-def plot_surface_map(img, mesh="fsaverage5", title="score", cmap="RdBu_r"):
+def plot_surface_map(img, mesh="fsaverage5", title="score", cmap="RdBu_r", threshold=None):
     """Lateral and medial views of both hemispheres of a map, on a 2 x 2 grid.
 
     Parameters
@@ -21,6 +21,10 @@ def plot_surface_map(img, mesh="fsaverage5", title="score", cmap="RdBu_r"):
         subject's own surfaces are drawn as they are, the map's own mesh.
     title : str
     cmap : str
+        A diverging map is drawn symmetric around 0; with ``threshold``, the
+        scale runs from the threshold to the largest value.
+    threshold : float, optional
+        Draw only vertices at or above this value (-log10 p maps: 1.3 for p < 0.05).
 
     Returns
     -------
@@ -32,6 +36,8 @@ def plot_surface_map(img, mesh="fsaverage5", title="score", cmap="RdBu_r"):
     surfaces, background = _display_mesh(img, mesh)
     values = np.concatenate([np.asarray(img.data.parts[h], dtype=float) for h in HEMISPHERES])
     limit = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+    low = -limit if threshold is None else threshold
+    limit = limit if threshold is None else max(limit, threshold + 1e-6)
     figure, axes = plt.subplots(
         2, 2, figsize=(8, 6), subplot_kw={"projection": "3d"}, constrained_layout=True
     )
@@ -44,14 +50,15 @@ def plot_surface_map(img, mesh="fsaverage5", title="score", cmap="RdBu_r"):
                 hemi=hemisphere,
                 view=view,
                 cmap=cmap,
-                vmin=-limit,
+                vmin=low,
                 vmax=limit,
+                threshold=threshold,
                 colorbar=False,
                 axes=axes[row, column],
                 figure=figure,
             )
             axes[row, column].set_title(f"{hemisphere}, {view}", fontsize="small")
-    mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(-limit, limit))
+    mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(low, limit))
     figure.colorbar(mappable, ax=axes, shrink=0.6, label=title)
     return figure
 

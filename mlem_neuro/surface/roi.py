@@ -11,6 +11,7 @@ from ..outputs import fit_parameters, open_result_folder
 from ..units import warn_about_small_regions
 from .atlas import load_surface_atlas
 from .inputs import HEMISPHERES, load_midthickness, load_surface_inputs
+from .maps import surface_image
 from .searchlight import vertices_with_signal
 
 __all__ = ["SurfaceRoiResult", "roi_analysis"]
@@ -81,14 +82,11 @@ class SurfaceRoiResult:
         -------
         nilearn.surface.SurfaceImage
         """
-        from nilearn.surface import InMemoryMesh, PolyMesh, SurfaceImage
-
         meshes = load_midthickness(self.mesh)
         data = {h: np.full(len(meshes[h][0]), np.nan, dtype=np.float32) for h in HEMISPHERES}
         for hemisphere, vertices, value in zip(self.hemispheres, self.region_vertices, values):
             data[hemisphere][vertices] = value
-        polymesh = PolyMesh(**{h: InMemoryMesh(*meshes[h]) for h in HEMISPHERES})
-        return SurfaceImage(mesh=polymesh, data=data)
+        return surface_image(meshes, data)
 
     def save(self, out_dir, *, overwrite=False):
         """Write roi.tsv, units.npz, roi.png, roi_surface.png and summary.json.

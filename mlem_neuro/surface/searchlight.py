@@ -3,14 +3,14 @@
 import dataclasses
 import time
 
-import nibabel as nib
 import numpy as np
 import scipy.sparse
 
 from ..core import FitOptions, UnitResults, fit_units, recorded_warnings, warn
 from ..outputs import fit_parameters, open_result_folder
 from ..units import geodesic_discs
-from .inputs import FILE_TAGS, HEMISPHERES, load_surface_inputs
+from .inputs import HEMISPHERES, load_surface_inputs
+from .maps import surface_image, write_surface_map
 
 __all__ = ["SurfaceSearchlightResult", "searchlight"]
 
@@ -98,9 +98,7 @@ class SurfaceSearchlightResult:
 
         with open_result_folder(out_dir, "surface_searchlight", overwrite=overwrite) as folder:
             for name, img in self.maps().items():
-                for hemisphere, tag in FILE_TAGS.items():
-                    file = folder.file(f"{name.replace(':', '_x_')}_{tag}.func.gii")
-                    _write_gifti(file, img.data.parts[hemisphere])
+                write_surface_map(folder, name, img)
             folder.write_units(self.results)
             folder.write_array("disc_centres", self.disc_centres())
             figure = plot_surface_map(self.score_img, self.mesh, title="score")
@@ -186,11 +184,6 @@ def searchlight(
     return _result(results, centres, meshes, radius, parameters, mesh)
 
 
-def _write_gifti(path, values):
-    array = nib.gifti.GiftiDataArray(np.asarray(values, dtype=np.float32))
-    nib.save(nib.gifti.GiftiImage(darrays=[array]), path)
-
-
 def vertices_with_signal(data, hemisphere):
     """Vertices whose patterns are finite and not constant across stimuli."""
     kept = np.isfinite(data).all(axis=0) & (np.ptp(data, axis=0) > 0)
@@ -220,21 +213,15 @@ def _disc_sizes(units, radius):
 
 
 def _result(results, centres, meshes, radius, parameters, mesh):
-    from nilearn.surface import InMemoryMesh, PolyMesh, SurfaceImage
-
-    polymesh = PolyMesh(
-        **{hemisphere: InMemoryMesh(*meshes[hemisphere]) for hemisphere in HEMISPHERES}
-    )
     split = len(centres["left"])
 
     def image(values):
         values = np.asarray(values, dtype=np.float32)
         data = {}
         for hemisphere, part in zip(HEMISPHERES, (values[:split], values[split:])):
-            full = np.full(len(meshes[hemisphere][0]), np.nan, dtype=np.float32)
-            full[centres[hemisphere]] = part
-            data[hemisphere] = full
-        return SurfaceImage(mesh=polymesh, data=data)
+            data[hemisphere] = np.full(len(meshes[hemisphere][0]), np.nan, dtype=np.float32)
+            data[hemisphere][centres[hemisphere]] = part
+        return surface_image(meshes, data)
 
     weights = results.term_weights()
     return SurfaceSearchlightResult(
