@@ -31,6 +31,11 @@ def _patterns(args):
     from ..fmri import estimate_patterns, save_patterns
 
     bold = _existing(args.bold, "BOLD")
+    on_surface = all(path.endswith(".gii") for path in bold)
+    if on_surface and args.mask:
+        raise UsageError("--mask: only for NIfTI runs; GIFTI runs are modelled at every vertex.")
+    if not on_surface and args.mesh is not None:
+        raise UsageError("--mesh: only for GIFTI runs (hemi-L/hemi-R pairs).")
     events = _existing(args.events, "--events")
     confounds = _existing(args.confounds, "--confounds") if args.confounds else None
     mask = _existing([args.mask], "--mask")[0] if args.mask else None
@@ -42,10 +47,12 @@ def _patterns(args):
             method=args.method,
             confounds=confounds,
             mask_img=mask,
+            mesh=_mesh(args.mesh),
             verbose=not args.quiet,
         )
         save_patterns(folder, patterns, stimuli, bold_imgs=bold, parameters=provenance(args))
-    print(f"{len(stimuli)} patterns written to {folder.path}/ (patterns.nii.gz, stimuli.tsv).")
+    files = "patterns_hemi-L/R.func.gii" if on_surface else "patterns.nii.gz"
+    print(f"{len(stimuli)} patterns written to {folder.path}/ ({files}, stimuli.tsv).")
 
 
 def _background(args, patterns):
@@ -166,13 +173,19 @@ def register(commands):
         _patterns,
         help="per-stimulus beta maps from BOLD runs and BIDS events (nilearn GLM)",
     )
-    patterns.add_argument("bold", nargs="+", metavar="BOLD", help="4D BOLD runs")
+    patterns.add_argument(
+        "bold",
+        nargs="+",
+        metavar="BOLD",
+        help="4D BOLD runs, or runs on the surface as hemi-L/hemi-R GIFTI pairs",
+    )
     patterns.add_argument("--events", nargs="+", required=True, help="one events TSV per run")
     patterns.add_argument(
         "--t-r",
         type=float,
         default=None,
-        help="repetition time in seconds (default: read from the images' headers)",
+        help="repetition time in seconds (default: read from the images' headers, or the "
+        "GIFTI runs' JSON sidecars)",
     )
     patterns.add_argument(
         "--method",
@@ -187,6 +200,7 @@ def register(commands):
     patterns.add_argument(
         "--confounds", nargs="+", default=None, help="one TSV of nuisance regressors per run"
     )
+    _add_mesh_argument(patterns)
     add_output_arguments(patterns, report=False)
 
     searchlight = new_command(
@@ -245,7 +259,7 @@ def _add_mesh_argument(parser):
     parser.add_argument(
         "--mesh",
         default=None,
-        help="GIFTI patterns only: their mesh, an fsaverage name (default fsaverage5, which "
+        help="GIFTI data only: its mesh, an fsaverage name (default fsaverage5, which "
         "ships with nilearn) or the subject's hemi-L white,pial,hemi-R white,pial GIFTI files",
     )
 

@@ -64,6 +64,7 @@ def estimate_patterns(
     high_pass=0.01,
     smoothing_fwhm=None,
     first_level_options=None,
+    mesh="fsaverage5",
     verbose=False,
 ):
     """Beta maps of every stimulus from BOLD runs, with nilearn's first-level GLM.
@@ -77,13 +78,17 @@ def estimate_patterns(
     Parameters
     ----------
     bold_imgs : path, Nifti1Image or list of them
-        One 4D BOLD image per run.
+        One 4D BOLD image per run; or runs on the cortical surface: a
+        ``SurfaceImage`` per run, or GIFTI files in hemi-L/hemi-R pairs
+        (fMRIPrep's ``*_hemi-L_space-fsaverage5_bold.func.gii``), one data
+        array per volume.
     events : DataFrame, path to a TSV, or list of them
         One BIDS events table per run, with columns onset, duration (seconds)
         and trial_type.
     t_r : float, optional
-        Repetition time in seconds; read from the images' headers when None
-        (a warning names any run whose header disagrees with a given value).
+        Repetition time in seconds; read from the images' headers (GIFTI
+        runs: their JSON sidecars) when None (a warning names any run whose
+        header disagrees with a given value).
     method : {"lsa", "lss"}
         "lsa" (least-squares-all): one regressor per trial_type per run, all
         in one model; a stimulus is a (trial_type, run) and its pattern the
@@ -97,32 +102,38 @@ def estimate_patterns(
     mask_img : path or Nifti1Image, optional
         Voxels to model. None computes one EPI mask from all runs together
         (:func:`nilearn.masking.compute_multi_epi_mask`), so that every run
-        is modelled on the same voxels.
+        is modelled on the same voxels. Surface runs take no mask: vertices
+        without signal (the medial wall) are left out by the analyses.
     hrf_model, drift_model, high_pass, smoothing_fwhm
         As in :class:`nilearn.glm.first_level.FirstLevelModel`.
     first_level_options : dict, optional
         Further arguments of ``FirstLevelModel`` (``noise_model="ols"``,
         ``signal_scaling=False``, ``standardize=True``...).
+    mesh : str or dict
+        GIFTI runs only: their mesh (see
+        :func:`mlem_neuro.surface.load_midthickness`).
     verbose : bool
 
     Returns
     -------
-    patterns : Nifti1Image
-        4D, one volume per stimulus (beta estimates).
+    patterns : Nifti1Image or SurfaceImage
+        4D, one volume per stimulus (beta estimates); for surface runs a
+        ``SurfaceImage`` with one sample per stimulus.
     stimuli : DataFrame
         One row per volume of ``patterns``: trial_type, run (0-based), and
         for "lss" onset and event (the event's row in its run's events table).
     """
     check_option("method", method, ("lsa", "lss"))
-    if not isinstance(bold_imgs, (list, tuple)):
-        bold_imgs = [bold_imgs]
-    runs = [image.load_img(img) for img in bold_imgs]
-    for index, img in enumerate(runs):
-        if len(img.shape) != 4:
-            raise ValueError(f"bold_imgs[{index}] must be a 4D BOLD run, got shape {img.shape}.")
-    t_r = repetition_time(runs, t_r)
+    runs, sidecar_t_r = _load_runs(bold_imgs, mesh)
+    on_surface = sidecar_t_r is not None
+    if on_surface:
+        t_r = surface_repetition_time(sidecar_t_r, t_r)
+        if mask_img is not None:
+            raise ValueError("mask_img applies to volume runs only; surface runs take no mask.")
+    else:
+        t_r = repetition_time(runs, t_r)
     tables = _load_events(events, len(runs))
-    if mask_img is None:
+    if mask_img is None and not on_surface:
         mask_img = common_epi_mask(runs)
     if confounds is not None:
         confounds = confounds if isinstance(confounds, (list, tuple)) else [confounds]
@@ -149,7 +160,7 @@ def estimate_patterns(
         name: model_kwargs[name] for name in ("hrf_model", "drift_model", "high_pass")
     }
     tables = [
-        check_run_design(table, img.shape[3], t_r, run, design_options)
+        check_run_design(table, img.shape[-1], t_r, run, design_options)
         for run, (img, table) in enumerate(zip(runs, tables))
     ]
     betas, rows = [], []
@@ -167,7 +178,65 @@ def estimate_patterns(
             betas += run_betas
             rows += [{**row, "run": run} for row in run_rows]
             logger.info("Run %d: %d patterns.", run, len(run_rows))
-    return image.concat_imgs(betas), pd.DataFrame(rows)
+    return _concatenated(betas, on_surface), pd.DataFrame(rows)
+
+
+def _load_runs(bold_imgs, mesh):
+    """The runs as 4D images or SurfaceImages, and for surface runs their sidecar TRs.
+
+    Returns
+    -------
+    runs : list of Nifti1Image or SurfaceImage
+    sidecar_t_r : list of float or None, or None
+        For surface runs, each run's RepetitionTime from its JSON sidecar.
+    """
+    from ..surface import load_surface_run, pair_hemisphere_files, sidecar_repetition_time
+
+    if not isinstance(bold_imgs, (list, tuple)):
+        bold_imgs = [bold_imgs]
+    if all(str(item).endswith(".gii") for item in bold_imgs):
+        pairs = pair_hemisphere_files(bold_imgs, "bold_imgs")
+        runs = [load_surface_run(pair, mesh) for pair in pairs]
+        return runs, [sidecar_repetition_time(left) for left, _ in pairs]
+    if all(hasattr(item, "mesh") for item in bold_imgs):
+        return list(bold_imgs), [None] * len(bold_imgs)
+    runs = [image.load_img(img) for img in bold_imgs]
+    for index, img in enumerate(runs):
+        if len(img.shape) != 4:
+            raise ValueError(f"bold_imgs[{index}] must be a 4D BOLD run, got shape {img.shape}.")
+    return runs, None
+
+
+def surface_repetition_time(found, t_r=None):
+    """The TR of surface runs: ``t_r`` checked against their sidecars, or read from them."""
+    known = [value for value in found if value is not None]
+    if t_r is None and len(known) < len(found):
+        raise ValueError(
+            "t_r was not given and some surface runs have no JSON sidecar with a "
+            "RepetitionTime; pass t_r (--t-r) in seconds."
+        )
+    if t_r is None and max(known) - min(known) > 0.01 * max(known):
+        raise ValueError(f"The runs' sidecars give different repetition times {known}.")
+    if t_r is None:
+        return known[0]
+    t_r = check_positive_float("t_r", t_r)
+    if any(abs(value - t_r) > 0.01 * t_r for value in known):
+        warn(
+            f"t_r={t_r} s, but the runs' sidecars say {known}; the given t_r is used. Check "
+            "which one is right: a wrong TR shifts every regressor."
+        )
+    return t_r
+
+
+def _concatenated(betas, on_surface):
+    """One image of every beta: 4D, or a SurfaceImage with one sample per beta."""
+    if not on_surface:
+        return image.concat_imgs(betas)
+    from nilearn.surface import SurfaceImage
+
+    hemispheres = betas[0].data.parts
+    data = {h: np.column_stack([np.asarray(b.data.parts[h]) for b in betas]) for h in hemispheres}
+    return SurfaceImage(mesh=betas[0].mesh, data=data)
 
 
 #: Seconds per header time unit. A zoom in "unknown" units (nibabel's default, so what
@@ -287,11 +356,15 @@ def save_patterns(
 ):
     """Write patterns.nii.gz, stimuli.tsv, summary.json and, when given, the mask and background.
 
+    Surface patterns are written as ``patterns_hemi-L.func.gii`` and
+    ``patterns_hemi-R.func.gii`` (one data array per stimulus), without mask
+    or background.
+
     Parameters
     ----------
     out_dir : str, Path or ResultFolder
-    patterns : Nifti1Image
-        4D, from :func:`estimate_patterns`.
+    patterns : Nifti1Image or SurfaceImage
+        4D, or one sample per stimulus, from :func:`estimate_patterns`.
     stimuli : DataFrame
         One row per volume of ``patterns``.
     bold_imgs : list of images, optional
@@ -309,8 +382,14 @@ def save_patterns(
     Path
     """
     with open_result_folder(out_dir, "patterns", overwrite=overwrite) as folder:
-        folder.write_map("patterns", patterns)
         folder.write_table("stimuli", stimuli)
+        if hasattr(patterns, "mesh"):
+            from ..surface import write_surface_map
+
+            write_surface_map(folder, "patterns", patterns)
+            folder.update_summary(n_patterns=int(patterns.shape[1]), **(parameters or {}))
+            return folder.path
+        folder.write_map("patterns", patterns)
         if bold_imgs:
             first = bold_imgs[0] if isinstance(bold_imgs, (list, tuple)) else bold_imgs
             folder.write_map("mean_bold", image.mean_img(first, copy_header=True))

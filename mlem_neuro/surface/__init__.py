@@ -10,7 +10,11 @@ from .inputs import (
     SurfacePatterns,
     check_vertex_counts,
     load_midthickness,
+    load_surface_inputs,
     load_surface_patterns,
+    load_surface_run,
+    pair_hemisphere_files,
+    sidecar_repetition_time,
 )
 from .maps import read_surface_map, surface_image, write_surface_map
 from .plotting import plot_surface_map
@@ -23,6 +27,10 @@ __all__ = [
     "load_surface_patterns",
     "load_midthickness",
     "check_vertex_counts",
+    "load_surface_inputs",
+    "load_surface_run",
+    "pair_hemisphere_files",
+    "sidecar_repetition_time",
     "SurfaceSearchlightResult",
     "searchlight",
     "plot_surface_map",

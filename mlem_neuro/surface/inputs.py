@@ -23,6 +23,9 @@ __all__ = [
     "load_midthickness",
     "check_vertex_counts",
     "load_surface_inputs",
+    "load_surface_run",
+    "pair_hemisphere_files",
+    "sidecar_repetition_time",
 ]
 
 HEMISPHERES = ("left", "right")
@@ -181,6 +184,74 @@ def load_surface_inputs(patterns, features, mesh):
     check_vertex_counts(surface, meshes, mesh if isinstance(mesh, str) else "the given mesh")
     features = check_feature_rows(features, surface.n_stimuli, sample="sample")
     return surface, meshes, features
+
+
+def pair_hemisphere_files(paths, name):
+    """GIFTI files grouped in hemi-L/hemi-R pairs, in the order of their hemi-L files.
+
+    Parameters
+    ----------
+    paths : list of str or Path
+        Files named as fMRIPrep names them (``..._hemi-L_...`` and the same
+        name with ``hemi-R``), in any order.
+    name : str
+        The parameter, for errors.
+
+    Returns
+    -------
+    list of (Path, Path)
+    """
+    paths = [Path(path) for path in paths]
+    lefts = [path for path in paths if FILE_TAGS["left"] in path.name]
+    pairs = [(left, left.with_name(left.name.replace("hemi-L", "hemi-R"))) for left in lefts]
+    unpaired = sorted(set(map(str, paths)) - {str(path) for pair in pairs for path in pair})
+    unpaired += [str(right) for _, right in pairs if right not in paths]
+    if unpaired or not pairs:
+        raise ValueError(
+            f"{name}: GIFTI files come in pairs named with hemi-L and hemi-R (fMRIPrep's "
+            f"naming); no partner for {unpaired or [str(path) for path in paths]}."
+        )
+    return pairs
+
+
+def load_surface_run(run, mesh="fsaverage5"):
+    """One BOLD run on the surface, as a ``SurfaceImage`` with one sample per volume.
+
+    Parameters
+    ----------
+    run : SurfaceImage or pair of str or Path
+        A ``SurfaceImage``, or the run's hemi-L and hemi-R GIFTI files, each
+        with one data array per volume (as fMRIPrep writes ``*_bold.func.gii``).
+    mesh : str or dict
+        The mesh of the data (see :func:`load_midthickness`).
+
+    Returns
+    -------
+    nilearn.surface.SurfaceImage
+        Data of shape (n_vertices, n_volumes) per hemisphere.
+    """
+    from .maps import surface_image
+
+    if hasattr(run, "data") and hasattr(run, "mesh"):
+        return run
+    patterns = load_surface_patterns(run)
+    meshes = load_midthickness(mesh)
+    check_vertex_counts(patterns, meshes, mesh if isinstance(mesh, str) else "the given mesh")
+    return surface_image(meshes, {h: part.T for h, part in patterns.parts().items()})
+
+
+def sidecar_repetition_time(path):
+    """RepetitionTime (s) of the JSON sidecar beside a GIFTI run, or None.
+
+    fMRIPrep writes ``..._bold.json`` beside ``..._bold.func.gii``.
+    """
+    import json
+
+    sidecar = Path(str(path).removesuffix(".func.gii").removesuffix(".gii") + ".json")
+    if not sidecar.exists():
+        return None
+    value = json.loads(sidecar.read_text()).get("RepetitionTime")
+    return float(value) if value else None
 
 
 def _samples_first(data):

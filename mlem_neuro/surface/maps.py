@@ -38,13 +38,14 @@ def write_surface_map(folder, name, img):
     name : str
         A measure ("score", "importance_a:b"...); interactions are written "a_x_b".
     img : nilearn.surface.SurfaceImage
+        One value per vertex, or several samples (one data array each).
     """
     for hemisphere, tag in FILE_TAGS.items():
         values = np.asarray(img.data.parts[hemisphere], dtype=np.float32)
-        array = nib.gifti.GiftiDataArray(values)
-        nib.save(
-            nib.gifti.GiftiImage(darrays=[array]), folder.file(f"{file_stem(name)}_{tag}.func.gii")
-        )
+        samples = values[:, None] if values.ndim == 1 else values
+        arrays = [nib.gifti.GiftiDataArray(np.ascontiguousarray(sample)) for sample in samples.T]
+        gifti = nib.gifti.GiftiImage(darrays=arrays)
+        nib.save(gifti, folder.file(f"{file_stem(name)}_{tag}.func.gii"))
 
 
 def read_surface_map(stored, name, mesh):
