@@ -108,7 +108,7 @@ def test_surface_regions_save_the_volume_table_and_a_map_on_the_cortex(planted, 
     ]
     assert {"score", "importance_animate", "weight_animate"} <= set(table.columns)
     summary = json.loads((folder / "summary.json").read_text())
-    assert summary["kind"] == "roi" and summary["space"] == "surface"
+    assert summary["kind"] == "roi" and summary["mesh"] == "fsaverage5"
     assert (folder / "roi.png").stat().st_size > 10_000
     assert (folder / "roi_surface.png").stat().st_size > 20_000
 

@@ -11,7 +11,10 @@ def _config(args):
     from ..study import StudyConfig
 
     if args.analysis == "roi" and args.atlas is None:
-        raise UsageError("--analysis roi needs --atlas (a label image in the runs' space).")
+        raise UsageError(
+            "--analysis roi needs --atlas (a label image in the runs' space, or LEFT,RIGHT "
+            "surface atlases)."
+        )
     features = tuple(name.strip() for name in (args.features or "").split(",") if name.strip())
     if args.level == "participant" and not features:
         raise UsageError("--features COL[,COL...] is required for the participant stage.")
@@ -128,9 +131,19 @@ def register(commands):
         help="fMRI: fMRIPrep derivatives (default BIDS_DIR/derivatives/fmriprep); M/EEG: a "
         "folder of epochs (MNE-BIDS-Pipeline layout; default: read the raw recordings)",
     )
-    bids.add_argument("--space", default=None, help="template space of the fMRI runs")
+    bids.add_argument(
+        "--space",
+        default=None,
+        help="space of the fMRI runs: a volume template (MNI152NLin2009cAsym...), or fsaverage5 "
+        "or fsnative for fMRIPrep's surface runs (hemi-L/hemi-R GIFTI)",
+    )
     bids.add_argument("--radius", type=float, default=6.0, help="searchlight radius in mm")
-    bids.add_argument("--atlas", default=None, help="label image for --analysis roi")
+    bids.add_argument(
+        "--atlas",
+        default=None,
+        help="--analysis roi: a label image; on the surface, LEFT,RIGHT atlases (FreeSurfer "
+        ".annot or .label.gii)",
+    )
     bids.add_argument(
         "--stimuli-table", default=None, help="CSV/TSV of features keyed by trial_type"
     )
@@ -152,7 +165,10 @@ def register(commands):
     bids.add_argument("--window", type=float, default=None, help="M/EEG window width (s)")
     bids.add_argument("--step", type=float, default=None, help="M/EEG window step (s)")
     bids.add_argument(
-        "--shards", type=int, default=1, help="split each searchlight into this many tasks"
+        "--shards",
+        type=int,
+        default=1,
+        help="split each volume searchlight into this many tasks",
     )
     engine = bids.add_mutually_exclusive_group()
     engine.add_argument("--workers", type=int, default=None, help="local worker processes")

@@ -5,6 +5,9 @@
   The BOLD is made from per-trial patterns convolved with a haemodynamic response, so the
   GLM has real work to do. Voxels within a sphere encode the feature ``animate``; nothing
   encodes ``size``.
+- :func:`add_surface_runs`: the same runs on the cortical surface, as fMRIPrep writes them
+  with ``--output-spaces fsaverage5`` (or fsnative, with the subject's white and pial
+  surfaces): a disc of vertices on the left hemisphere encodes ``animate``.
 - :func:`make_eeg_study`: BIDS EEG written with MNE-BIDS (BrainVision files, events with
   feature columns). Between 200 and 350 ms after onset, the scalp pattern encodes
   ``animate``; nothing encodes ``size``.
@@ -18,7 +21,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["make_fmri_study", "make_eeg_study", "PLANTED_CENTRE_FRACTION", "TRIAL_TYPES"]
+__all__ = [
+    "make_fmri_study",
+    "add_surface_runs",
+    "make_eeg_study",
+    "PLANTED_CENTRE_FRACTION",
+    "PLANTED_VERTEX",
+    "TRIAL_TYPES",
+]
 
 #: The eight trial types of the synthetic studies and their features.
 TRIAL_TYPES = pd.DataFrame(
@@ -32,6 +42,9 @@ TRIAL_TYPES = pd.DataFrame(
 
 #: Where the planted sphere is, as a fraction of the volume's shape.
 PLANTED_CENTRE_FRACTION = (0.3, 0.5, 0.5)
+
+#: The left-hemisphere fsaverage5 vertex at the centre of the planted disc of surface runs.
+PLANTED_VERTEX = 1000
 
 _MOTION = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
 
@@ -220,6 +233,101 @@ def make_fmri_study(
             )
             _write_json(derived / f"{stem}_desc-confounds_timeseries.json", sidecar)
     return root
+
+
+def add_surface_runs(
+    bids_root,
+    space="fsaverage5",
+    effect=1.5,
+    noise=1.0,
+    patch_mm=20.0,
+    planted_mm=8.0,
+    random_state=0,
+):
+    """Add surface runs to a study of :func:`make_fmri_study`, as fMRIPrep writes them.
+
+    Each volume run gets ``..._hemi-L_space-<space>_bold.func.gii`` and its
+    hemi-R partner (one data array per volume) with a JSON sidecar, on
+    fsaverage5's vertices. Vertices within ``patch_mm`` (in 3-D) of
+    :data:`PLANTED_VERTEX`, on both hemispheres, carry noise and trial
+    responses; those within ``planted_mm`` along the left cortex encode
+    ``animate``; every other vertex is constant (no signal, like a medial wall).
+
+    Parameters
+    ----------
+    bids_root : str or Path
+        A study written by :func:`make_fmri_study`.
+    space : {"fsaverage5", "fsnative"}
+        fsnative also writes each subject's white and pial surfaces (fsaverage5's)
+        in its anat folder.
+    effect, noise : float
+    patch_mm, planted_mm : float
+    random_state : int
+
+    Returns
+    -------
+    Path
+        The BIDS root.
+    """
+    import nibabel as nib
+    from nilearn.datasets import load_fsaverage
+
+    from ..units import geodesic_discs
+
+    root = Path(bids_root)
+    rng = np.random.default_rng(random_state)
+    surfaces = load_fsaverage("fsaverage5")
+    mesh = {
+        h: (surfaces["white_matter"].parts[h], surfaces["pial"].parts[h]) for h in ("left", "right")
+    }
+    left_middle = (mesh["left"][0].coordinates + mesh["left"][1].coordinates) / 2
+    planted = np.zeros(len(left_middle), bool)
+    disc = geodesic_discs(left_middle, mesh["left"][1].faces, planted_mm)[[PLANTED_VERTEX]]
+    planted[disc.indices] = True
+    fmriprep = root / "derivatives" / "fmriprep"
+    for volume in sorted(fmriprep.glob("sub-*/func/*_desc-preproc_bold.nii.gz")):
+        stem = volume.name.split("_space-")[0]
+        label = stem.split("_")[0]
+        n_volumes = nib.load(volume).shape[3]
+        t_r = float(nib.load(volume).header.get_zooms()[3])
+        events = pd.read_csv(root / label / "func" / f"{stem}_events.tsv", sep="\t")
+        for hemisphere, tag in (("left", "L"), ("right", "R")):
+            middle = (mesh[hemisphere][0].coordinates + mesh[hemisphere][1].coordinates) / 2
+            # The right hemisphere's patch mirrors the left's.
+            centre = left_middle[PLANTED_VERTEX] * ([1, 1, 1] if tag == "L" else [-1, 1, 1])
+            patch = np.linalg.norm(middle - centre, axis=1) < patch_mm
+            encodes = planted if hemisphere == "left" else np.zeros_like(planted)
+            direction = rng.standard_normal(len(middle))
+            patterns = {
+                row.trial_type: 0.3 * rng.standard_normal(len(middle))
+                + effect * encodes * direction * (1.0 if row.animate else -1.0)
+                for row in TRIAL_TYPES.itertuples()
+            }
+            bold = _bold(rng, events, patterns, n_volumes, t_r, noise, patch)
+            bold[~patch] = 100.0
+            name = f"{stem}_hemi-{tag}_space-{space}_bold"
+            arrays = [nib.gifti.GiftiDataArray(np.ascontiguousarray(v)) for v in bold.T]
+            nib.save(nib.gifti.GiftiImage(darrays=arrays), volume.parent / f"{name}.func.gii")
+            _write_json(volume.parent / f"{name}.json", {"RepetitionTime": t_r})
+            if space == "fsnative":
+                _write_subject_surfaces(fmriprep / label / "anat", label, tag, mesh[hemisphere])
+    return root
+
+
+def _write_subject_surfaces(anat, label, tag, surfaces):
+    import nibabel as nib
+
+    anat.mkdir(parents=True, exist_ok=True)
+    for name, surface in zip(("white", "pial"), surfaces):
+        arrays = [
+            nib.gifti.GiftiDataArray(
+                surface.coordinates.astype(np.float32), intent="NIFTI_INTENT_POINTSET"
+            ),
+            nib.gifti.GiftiDataArray(
+                np.asarray(surface.faces, np.int32), intent="NIFTI_INTENT_TRIANGLE"
+            ),
+        ]
+        nib.save(nib.gifti.GiftiImage(darrays=arrays), anat / f"{label}_hemi-{tag}_{name}.surf.gii")
 
 
 def _montage(mne):

@@ -167,6 +167,11 @@ def estimate_patterns(
     with warnings.catch_warnings():
         # nilearn warns that a given mask wins over mask generation; that is the intent.
         warnings.filterwarnings("ignore", message=".*Generation of a mask has been requested")
+        if on_surface:
+            # Surface runs are modelled at every vertex, the constant medial wall included;
+            # its divisions by zero give patterns that the analyses leave out.
+            warnings.filterwarnings("ignore", category=RuntimeWarning, module="nilearn")
+            warnings.filterwarnings("ignore", message="Mean values of 0 observed")
         for run, (img, table) in enumerate(zip(runs, tables)):
             run_confounds = None if confounds is None else confounds[run]
             kept = None if sample_masks is None else sample_masks[run]

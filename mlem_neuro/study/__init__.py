@@ -151,7 +151,7 @@ def _submit_subject(engine, subject, config, out_dir, overwrite):
     settings = study_settings(config)
     digest = settings_key(str(out_dir.resolve()), settings)
     key = f"sub-{subject.label}-{config.task}-{config.analysis}-{digest}"
-    if config.shards <= 1 or config.analysis != "searchlight":
+    if config.shards <= 1 or config.analysis != "searchlight" or subject.on_surface:
         return engine.submit(run_subject, subject, config, str(out_dir), overwrite, key=key)
     work = out_dir / ".work" / f"task-{config.task}_{config.analysis}_{settings_key(settings)}"
     patterns = engine.submit(prepare_patterns, subject, config, str(work), key=f"{key}-patterns")

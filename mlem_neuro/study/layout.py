@@ -21,6 +21,7 @@ __all__ = [
     "find_subjects",
     "fmri_inputs",
     "meeg_inputs",
+    "is_surface_space",
 ]
 
 
@@ -30,14 +31,23 @@ class LayoutError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class FmriRun:
-    """One preprocessed fMRI run and the files that go with it."""
+    """One preprocessed fMRI run and the files that go with it.
+
+    Surface runs have their hemi-L file as ``bold``, their hemi-R file as
+    ``bold_right``, and no mask.
+    """
 
     bold: Path
     events: Path
-    mask: Path
+    mask: Path | None
     t_r: float
     session: str | None
     run: str | None
+    bold_right: Path | None = None
+
+    def bold_files(self):
+        """The run's BOLD file, or its hemi-L and hemi-R files."""
+        return [self.bold] if self.bold_right is None else [self.bold, self.bold_right]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +67,9 @@ class SubjectInputs:
         M/EEG: an epochs file from a derivatives folder.
     space : str or None
         Template space of the fMRI runs.
+    mesh : str, dict or None
+        Surface runs: their mesh, an fsaverage name or the subject's
+        (white, pial) surfaces per hemisphere (for fsnative).
     """
 
     label: str
@@ -65,6 +78,12 @@ class SubjectInputs:
     recordings: tuple = ()
     epochs: Path | None = None
     space: str | None = None
+    mesh: object = None
+
+    @property
+    def on_surface(self):
+        """Whether the subject's fMRI runs are on the cortical surface."""
+        return self.mesh is not None
 
 
 def find_subjects(bids_dir, labels=None):
@@ -102,10 +121,15 @@ def _check_task(bids_dir, task, pattern):
         raise LayoutError(f"--task {task!r} is not in {bids_dir} (tasks found: {tasks}).")
 
 
+def is_surface_space(space):
+    """Whether fMRIPrep writes runs of this space on the surface (fsaverage*, fsnative)."""
+    return space is not None and (space.startswith("fsaverage") or space == "fsnative")
+
+
 def _repetition_time(bold, bids_dir, task):
     """TR from the preprocessed run's sidecar, else the raw dataset's, else None."""
     candidates = [
-        Path(str(bold).replace(".nii.gz", ".json")),
+        Path(str(bold).removesuffix(".nii.gz").removesuffix(".func.gii") + ".json"),
         Path(bids_dir) / f"task-{task}_bold.json",
     ]
     for sidecar in candidates:
@@ -116,12 +140,28 @@ def _repetition_time(bold, bids_dir, task):
     return None
 
 
+def _preprocessed_runs(derivatives, task, label, space=None):
+    """A subject's preprocessed runs: fMRIPrep's NIfTI volumes, or its hemi-L GIFTI surfaces."""
+    keys = [("task", task)] + ([("space", space)] if space else [])
+    volumes = (
+        []
+        if is_surface_space(space)
+        else get_bids_files(
+            derivatives, "bold", "nii.gz", label, "func", keys + [("desc", "preproc")]
+        )
+    )
+    surfaces = (
+        get_bids_files(derivatives, "bold", "func.gii", label, "func", keys + [("hemi", "L")])
+        if space is None or is_surface_space(space)
+        else []
+    )
+    return volumes + surfaces
+
+
 def _choose_space(derivatives, task, labels, space):
     spaces = set()
     for label in labels:
-        for path in get_bids_files(
-            derivatives, "bold", "nii.gz", label, "func", [("task", task), ("desc", "preproc")]
-        ):
+        for path in _preprocessed_runs(derivatives, task, label):
             spaces.add(_entities(path).get("space"))
     spaces.discard(None)
     if space is not None:
@@ -143,14 +183,7 @@ def _choose_space(derivatives, task, labels, space):
 
 def _subject_runs(bids_dir, derivatives, task, space, label, problems):
     runs = []
-    preproc = get_bids_files(
-        derivatives,
-        "bold",
-        "nii.gz",
-        label,
-        "func",
-        [("task", task), ("space", space), ("desc", "preproc")],
-    )
+    preproc = _preprocessed_runs(derivatives, task, label, space)
     if not preproc:
         problems.append(f"sub-{label}: no preprocessed run of task {task!r} in space {space!r}")
     for path in preproc:
@@ -159,32 +192,54 @@ def _subject_runs(bids_dir, derivatives, task, space, label, problems):
             (name, entities[name]) for name in ("ses", "run") if name in entities
         ]
         events = get_bids_files(bids_dir, "events", "tsv", label, "func", keys)
-        masks = get_bids_files(
-            derivatives,
-            "mask",
-            "nii.gz",
-            label,
-            "func",
-            keys + [("space", space), ("desc", "brain")],
-        )
         name = Path(path).name
         if not events:
             problems.append(f"sub-{label}: {name} has no events file (*_events.tsv) in BIDS_DIR")
-        if not masks:
-            problems.append(f"sub-{label}: {name} has no brain mask (*_desc-brain_mask.nii.gz)")
-        if events and masks:
+        mask, right = _run_mask(derivatives, label, keys, space, path, problems)
+        if events and (mask or right):
             t_r = _repetition_time(path, bids_dir, task)
-            runs.append(
-                FmriRun(
-                    Path(path),
-                    Path(events[0]),
-                    Path(masks[0]),
-                    t_r,
-                    entities.get("ses"),
-                    entities.get("run"),
-                )
-            )
+            ses, run = entities.get("ses"), entities.get("run")
+            runs.append(FmriRun(Path(path), Path(events[0]), mask, t_r, ses, run, right))
     return tuple(runs)
+
+
+def _run_mask(derivatives, label, keys, space, path, problems):
+    """A volume run's brain mask, or a surface run's hemi-R file; a problem when absent."""
+    name = Path(path).name
+    if is_surface_space(space):
+        right = Path(path).with_name(name.replace("hemi-L", "hemi-R"))
+        if not right.exists():
+            problems.append(f"sub-{label}: {name} has no hemi-R partner ({right.name})")
+            return None, None
+        return None, right
+    masks = get_bids_files(
+        derivatives, "mask", "nii.gz", label, "func", keys + [("space", space), ("desc", "brain")]
+    )
+    if not masks:
+        problems.append(f"sub-{label}: {name} has no brain mask (*_desc-brain_mask.nii.gz)")
+        return None, None
+    return Path(masks[0]), None
+
+
+def _subject_mesh(derivatives, space, label, problems):
+    """The mesh of surface runs: the fsaverage name, or the subject's white and pial surfaces."""
+    if space != "fsnative":
+        return space
+    anat = Path(derivatives) / f"sub-{label}"
+    mesh = {}
+    for hemisphere, tag in (("left", "hemi-L"), ("right", "hemi-R")):
+        found = [
+            sorted(anat.rglob(f"sub-{label}_*{tag}_{surface}.surf.gii"))
+            for surface in ("white", "pial")
+        ]
+        if not all(found):
+            problems.append(
+                f"sub-{label}: fsnative runs need the subject's {tag}_white.surf.gii and "
+                f"{tag}_pial.surf.gii (fMRIPrep's anat folder); not found in {anat}"
+            )
+            return None
+        mesh[hemisphere] = (found[0][0], found[1][0])
+    return mesh
 
 
 def fmri_inputs(bids_dir, derivatives, task, labels, space=None, columns=()):
@@ -199,7 +254,9 @@ def fmri_inputs(bids_dir, derivatives, task, labels, space=None, columns=()):
     task : str
     labels : list of str
     space : str, optional
-        Template space; the only one present when None.
+        Template space; the only one present when None. fsaverage spaces
+        and fsnative read fMRIPrep's surface runs (``*_hemi-L_space-<space>_bold.func.gii``
+        and their hemi-R partners); fsnative also the subject's white and pial surfaces.
     columns : sequence of str
         Event columns the features are read from: every events file must have them.
 
@@ -217,7 +274,10 @@ def fmri_inputs(bids_dir, derivatives, task, labels, space=None, columns=()):
         runs = _subject_runs(bids_dir, derivatives, task, space, label, problems)
         for run in runs:
             _check_columns(run.events, columns, label, problems)
-        subjects.append(SubjectInputs(label, "fmri", runs=runs, space=space))
+        mesh = (
+            _subject_mesh(derivatives, space, label, problems) if is_surface_space(space) else None
+        )
+        subjects.append(SubjectInputs(label, "fmri", runs=runs, space=space, mesh=mesh))
     _raise_problems(problems)
     return subjects
 

@@ -120,7 +120,8 @@ def run_subject(subject, config, out_dir, overwrite=False):
     if is_finished(target) and not overwrite:
         return str(target)
     entities = _entities(subject, config)
-    with ResultFolder(target, config.analysis, entities=entities, overwrite=overwrite) as folder:
+    kind = _result_kind(subject, config)
+    with ResultFolder(target, kind, entities=entities, overwrite=overwrite) as folder:
         with recorded_warnings() as messages:
             result = _analyse(subject, config, folder.checkpoint_path)
         result.parameters["warnings"] = result.parameters.get("warnings", []) + [
@@ -132,8 +133,16 @@ def run_subject(subject, config, out_dir, overwrite=False):
     return str(target)
 
 
+def _result_kind(subject, config):
+    """What the subject's folder holds: a surface searchlight is not a volume one."""
+    if subject.on_surface and config.analysis == "searchlight":
+        return "surface_searchlight"
+    return config.analysis
+
+
 def _provenance(subject, config):
-    inputs = [str(run.bold) for run in subject.runs] + [str(r[0]) for r in subject.recordings]
+    inputs = [str(path) for run in subject.runs for path in run.bold_files()]
+    inputs += [str(recording[0]) for recording in subject.recordings]
     if subject.epochs is not None:
         inputs.append(str(subject.epochs))
     return {
@@ -158,6 +167,8 @@ def _analyse(subject, config, checkpoint):
         return _timecourse(subject, config, checkpoint)
     patterns, table, mask = fmri_patterns(subject, config)
     features, groups = table[list(config.features)], _groups(table)
+    if subject.on_surface:
+        return _surface_analysis(subject, config, patterns, features, groups, checkpoint)
     if config.analysis == "roi":
         from ..fmri import roi_analysis
 
@@ -185,6 +196,16 @@ def _analyse(subject, config, checkpoint):
     )
 
 
+def _surface_analysis(subject, config, patterns, features, groups, checkpoint):
+    from .. import surface
+
+    fit = dict(options=config.options, cv=config.cv, groups=groups, checkpoint=checkpoint)
+    if config.analysis == "roi":
+        atlas = str(config.atlas).split(",")
+        return surface.roi_analysis(patterns, features, atlas, mesh=subject.mesh, **fit)
+    return surface.searchlight(patterns, features, config.radius, mesh=subject.mesh, **fit)
+
+
 def _groups(table):
     """Run (and session) of each stimulus: folds keep them apart.
 
@@ -200,30 +221,35 @@ def fmri_patterns(subject, config):
 
     Returns
     -------
-    patterns : Nifti1Image
-        4D, one volume per stimulus.
+    patterns : Nifti1Image or SurfaceImage
+        4D, one volume per stimulus; surface runs: one sample per stimulus.
     table : DataFrame
         One row per volume: trial_type, run, session and the features.
-    mask : Nifti1Image
-        Voxels in every run's brain mask.
+    mask : Nifti1Image or None
+        Voxels in every run's brain mask (None for surface runs).
     """
     from nilearn.masking import intersect_masks
 
     from ..fmri import estimate_patterns
 
     runs = subject.runs
-    bold = [str(run.bold) for run in runs]
-    confounds, sample_masks = _confounds(bold, config.confounds)
-    mask = intersect_masks([str(run.mask) for run in runs], threshold=1, connected=False)
+    bold = [[str(path) for path in run.bold_files()] for run in runs]
+    confounds, sample_masks = _confounds(
+        bold if subject.on_surface else [files[0] for files in bold], config.confounds
+    )
+    mask = None
+    if not subject.on_surface:
+        mask = intersect_masks([str(run.mask) for run in runs], threshold=1, connected=False)
     t_rs = {run.t_r for run in runs} - {None}
     patterns, stimuli = estimate_patterns(
-        bold,
+        [path for files in bold for path in files],
         [str(run.events) for run in runs],
         t_rs.pop() if len(t_rs) == 1 else None,
         method=config.method,
         confounds=confounds,
         sample_masks=sample_masks,
         mask_img=mask,
+        mesh=subject.mesh or "fsaverage5",
     )
     events = [pd.read_csv(run.events, sep="\t") for run in runs]
     table = stimulus_features(stimuli, events, config)

@@ -114,7 +114,6 @@ class SurfaceRoiResult:
             folder.write_figure("roi_surface", plot_surface_map(score_map, self.mesh, "score"))
             folder.update_summary(
                 n_regions=len(self.labels),
-                space="surface",
                 mesh=self.mesh if isinstance(self.mesh, str) else "subject",
                 **self.parameters,
             )
