@@ -70,6 +70,13 @@ def _units_sentence(summary):
     what = _UNITS.get(kind, "units")
     if kind == "searchlight":
         return f"in {summary['n_spheres']:,} searchlight spheres of {summary['radius_mm']:g} mm"
+    if kind == "surface_searchlight":
+        sizes = summary.get("disc_vertices", {})
+        return (
+            f"in {summary['n_discs']:,} discs of {summary['radius_mm']:g} mm along the cortex "
+            f"(midthickness; {sizes.get('median', '?'):g} vertices at the median, "
+            f"{sizes.get('min', '?')} to {sizes.get('max', '?')})"
+        )
     if kind == "timecourse":
         spatial = " and sensor neighbourhoods" if summary.get("spatial") else ""
         return f"in {summary.get('n_windows', '?')} time windows{spatial}"
@@ -251,6 +258,8 @@ def headline(summary):
     kind = summary.get("kind")
     if kind == "searchlight":
         text = f"Best sphere: held-out score {summary.get('max_score', float('nan')):.3f}."
+    elif kind == "surface_searchlight":
+        text = f"Best disc: held-out score {summary.get('max_score', float('nan')):.3f}."
     elif kind == "timecourse":
         peak = summary.get("peak", {})
         text = (
