@@ -160,3 +160,22 @@ def test_volume_options_with_gifti_and_mesh_with_nifti_are_refused(tmp_path, cap
     assert "--mask: only for NIfTI patterns" in capsys.readouterr().err
     assert main(["searchlight", str(volume), *common, "--mesh", "fsaverage5"]) == 2
     assert "--mesh: only for GIFTI patterns" in capsys.readouterr().err
+
+
+def test_vertices_without_data_are_counted_and_empty_regions_named(planted):
+    image, features, atlases, _ = planted
+    labels = {h: np.zeros(N_VERTICES) for h in ("left", "right")}
+    with_data = np.isfinite(np.asarray(image.data.parts["left"])[:, 0])
+    inside, outside = np.flatnonzero(with_data), np.flatnonzero(~with_data)
+    labels["left"][inside[:40]] = 3
+    labels["left"][outside[:25]] = 3  # 25 vertices of region 3 have no data
+    labels["left"][outside[25:35]] = 4  # region 4 has none
+    labels["right"][np.flatnonzero(np.isfinite(np.asarray(image.data.parts["right"])[:, 0]))] = 5
+    atlas = SurfaceImage(mesh=image.mesh, data=labels)
+    with pytest.warns(UserWarning, match=r"35 vertices .* Region\(s\) \['L_4'\] have no vertex"):
+        result = roi_analysis(image, features, atlas, n_repeats=1)
+    table = result.to_dataframe().set_index("label")
+    assert list(table.index) == ["L_3", "R_5"]
+    assert (
+        table.loc["L_3", "n_vertices"] == 40 and table.loc["L_3", "n_vertices_without_data"] == 25
+    )

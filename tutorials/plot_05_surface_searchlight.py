@@ -10,7 +10,7 @@ cortex instead, on the midthickness (the mean of the white and pial surfaces).
 We simulate patterns on nilearn's bundled fsaverage5 mesh (nothing is downloaded): noise
 everywhere, and one feature planted in a disc on one bank of a sulcus. The searchlight
 finds it there, and not on the opposite bank 4 mm away, where a 3-D ball of the same
-radius would pick it up.
+radius would pick it up. Last, a group of subjects' maps is tested over the mesh.
 """
 
 # %%
@@ -79,3 +79,33 @@ print(
 # figure of the score on the inflated cortex: ``result.save("surface_searchlight/")``.
 # Here we draw that figure directly.
 plot_surface_map(result.score_img, "fsaverage5", title="held-out score")
+
+# %%
+# 5. From subjects to a group. Each subject's surface searchlight gives one map on
+# fsaverage5; ``mlem_neuro.stats.group_surface_test`` tests them across subjects, with
+# family-wise error over vertices (max-t) and over clusters formed along each
+# hemisphere's mesh. Here eight stand-in subjects share this subject's scores in the
+# planted disc, with independent noise everywhere (a real study,
+# ``mlem-neuro bids ... --space fsaverage5``, makes their maps and its group stage runs
+# this test).
+from mlem_neuro.stats import group_surface_test
+from mlem_neuro.surface import surface_image
+
+effect = {"left": np.zeros(len(coordinates)), "right": np.zeros(len(coordinates))}
+effect["left"][planted] = scores[planted]
+subjects = [
+    surface_image(
+        meshes,
+        {h: effect[h] + 0.1 * rng.standard_normal(len(coordinates)) for h in meshes},
+    )
+    for _ in range(8)
+]
+group = group_surface_test(subjects, "fsaverage5", n_permutations=255, random_state=0)
+print(group.clusters.head(3))
+plot_surface_map(
+    group.logp_imgs["cluster_mass"],
+    "fsaverage5",
+    title="-log10 p (cluster mass), p < 0.05",
+    cmap="YlOrRd",
+    threshold=-np.log10(0.05),
+)

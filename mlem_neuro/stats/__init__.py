@@ -4,10 +4,10 @@
   uncorrected, FWER (max statistic) and FDR, with the permuted fits run as
   extra rows of the batched core.
 - :func:`noise_ceiling`: split-half reliability of each unit's geometry.
-- :func:`group_map_test`, :func:`group_timecourse_test`,
+- :func:`group_map_test`, :func:`group_surface_test`, :func:`group_timecourse_test`,
   :func:`group_layer_test`: one-sample tests across subjects with nilearn's
-  and MNE's permutation machinery; :func:`group_test` runs the right one on
-  subjects' result folders.
+  and MNE's permutation machinery and our max-t sign flips; :func:`group_test`
+  runs the right one on subjects' result folders.
 """
 
 from .ceiling import noise_ceiling
@@ -19,6 +19,7 @@ from .group import (
     group_timecourse_test,
 )
 from .group_folders import GroupTest, check_testable, group_test, read_group_measure
+from .group_surface import GroupSurfaceResult, group_surface_test
 from .permutation import (
     PermutationTestResult,
     fdr_pvalues,
@@ -36,6 +37,8 @@ __all__ = [
     "PermutationTestResult",
     "noise_ceiling",
     "group_map_test",
+    "group_surface_test",
+    "GroupSurfaceResult",
     "group_timecourse_test",
     "group_layer_test",
     "GroupMapResult",

@@ -2,6 +2,7 @@
 
 import dataclasses
 import time
+import typing
 
 import numpy as np
 import pandas as pd
@@ -160,21 +161,22 @@ def roi_analysis(
     surface, _, features = load_surface_inputs(patterns, features, mesh)
     regions = load_surface_atlas(atlas)
     with recorded_warnings() as messages:
-        rows, units, columns, offset = [], [], [], 0
+        found, columns, offset = [], [], 0
         for hemisphere in HEMISPHERES:
             data = surface.parts()[hemisphere]
             _check_atlas_vertices(regions[hemisphere].n_vertices, data.shape[1], hemisphere)
             kept = vertices_with_signal(data, hemisphere)
-            position = np.cumsum(kept) - 1 + offset
+            column_of = np.cumsum(kept) - 1 + offset
             for name, vertices in zip(regions[hemisphere].names, regions[hemisphere].vertices):
+                label = LABEL_PREFIXES[hemisphere] + name
                 fitted = vertices[kept[vertices]]
-                if fitted.size:
-                    units.append(position[fitted])
-                rows.append((LABEL_PREFIXES[hemisphere] + name, hemisphere, vertices, fitted))
+                found.append(_Region(label, hemisphere, vertices, fitted, column_of[fitted]))
             columns.append(data[:, kept])
             offset += int(kept.sum())
-        rows = _drop_regions_without_data(rows)
-        warn_about_small_regions([row[0] for row in rows], units, features.shape[1], "vertex")
+        fitted = _drop_regions_without_data(found)
+        units = [region.columns for region in fitted]
+        labels = [region.label for region in fitted]
+        warn_about_small_regions(labels, units, features.shape[1], "vertex")
         results = fit_units(
             features,
             np.hstack(columns),
@@ -187,15 +189,29 @@ def roi_analysis(
     parameters = fit_parameters(options, cv, groups, surface.n_stimuli, started)
     parameters["warnings"] = messages
     return SurfaceRoiResult(
-        labels=np.array([row[0] for row in rows]),
-        hemispheres=np.array([row[1] for row in rows]),
-        n_vertices=np.array([len(row[3]) for row in rows]),
-        n_vertices_without_data=np.array([len(row[2]) - len(row[3]) for row in rows]),
+        labels=np.array(labels),
+        hemispheres=np.array([region.hemisphere for region in fitted]),
+        n_vertices=np.array([len(region.fitted) for region in fitted]),
+        n_vertices_without_data=np.array([region.n_without_data for region in fitted]),
         results=results,
-        region_vertices=[row[2] for row in rows],
+        region_vertices=[region.vertices for region in fitted],
         parameters=parameters,
         mesh=mesh,
     )
+
+
+class _Region(typing.NamedTuple):
+    """A region of the atlas: all its vertices, those with data, and their pattern columns."""
+
+    label: str
+    hemisphere: str
+    vertices: np.ndarray
+    fitted: np.ndarray
+    columns: np.ndarray
+
+    @property
+    def n_without_data(self):
+        return len(self.vertices) - len(self.fitted)
 
 
 def _check_atlas_vertices(n_atlas, n_data, hemisphere):
@@ -206,10 +222,10 @@ def _check_atlas_vertices(n_atlas, n_data, hemisphere):
         )
 
 
-def _drop_regions_without_data(rows):
-    """Regions keep only if some vertex has data; warns about every vertex left out."""
-    lost = [(row[0], len(row[2]) - len(row[3])) for row in rows if len(row[3]) < len(row[2])]
-    empty = [row[0] for row in rows if not len(row[3])]
+def _drop_regions_without_data(regions):
+    """The regions with data at some vertex; warns about every vertex left out."""
+    lost = [(region.label, region.n_without_data) for region in regions if region.n_without_data]
+    empty = [region.label for region in regions if not len(region.fitted)]
     if lost:
         listed = ", ".join(f"{label}: {count}" for label, count in lost[:5])
         warn(
@@ -218,4 +234,4 @@ def _drop_regions_without_data(rows):
             f"{'...' if len(lost) > 5 else ''})."
             + (f" Region(s) {empty[:5]} have no vertex left and are not fitted." if empty else "")
         )
-    return [row for row in rows if len(row[3])]
+    return [region for region in regions if len(region.fitted)]
