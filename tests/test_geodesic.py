@@ -120,3 +120,20 @@ def test_bad_meshes_and_radii_get_one_line_errors():
         geodesic_discs(coordinates, faces, 2.0, keep=np.ones(48, dtype=bool))
     with pytest.raises(ValueError, match="'radius' must be a finite positive number, got -1.0"):
         geodesic_discs(coordinates, faces, -1.0)
+
+
+def test_source_discs_take_paths_over_the_whole_mesh_and_members_among_sources():
+    """ico-4 sources are the first 2,562 vertices of fsaverage5: discs follow the full mesh."""
+    from mlem_neuro.surface import load_midthickness
+
+    coordinates, faces = load_midthickness("fsaverage5")["left"]
+    sources = np.zeros(len(coordinates), bool)
+    sources[:2562] = True
+    discs = geodesic_discs(coordinates, faces, 12.0, sources=sources)
+    full = geodesic_discs(coordinates, faces, 12.0)
+    assert discs.shape == (2562, 2562)
+    assert (discs != full[:2562][:, :2562]).nnz == 0
+    sizes = np.diff(discs.indptr)
+    assert np.median(sizes) > 3 and np.median(sizes) < np.median(np.diff(full.indptr))
+    with pytest.raises(ValueError, match=r"below the source spacing \(\d\.\d+ mm at the median"):
+        geodesic_discs(coordinates, faces, 3.0, sources=sources)

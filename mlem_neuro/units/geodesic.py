@@ -54,7 +54,7 @@ def mesh_edges(coordinates, faces):
     return edges, lengths
 
 
-def geodesic_discs(coordinates, faces, radius, keep=None):
+def geodesic_discs(coordinates, faces, radius, keep=None, sources=None):
     """One disc per kept vertex: the kept vertices within ``radius`` mm along the mesh.
 
     Parameters
@@ -70,12 +70,20 @@ def geodesic_discs(coordinates, faces, radius, keep=None):
         Vertices to centre discs on and to take their members from (those with
         signal: not the medial wall). Paths never pass through the others.
         None keeps every vertex.
+    sources : bool array of shape (n_vertices,), optional
+        Only these vertices (among the kept ones) centre discs and are
+        members, while paths run over every kept vertex: an M/EEG source
+        space, a subset of a denser cortical mesh. ``radius`` must then be at
+        least the source spacing (the median 3-D distance between
+        neighbouring sources).
 
     Returns
     -------
     membership : sparse array of shape (n_kept, n_kept)
         Row ``k`` marks the members of the disc centred on the ``k``-th kept
         vertex; columns index kept vertices in order (``np.flatnonzero(keep)``).
+        With ``sources``: shape (n_sources, n_sources), rows and columns in
+        the order of ``np.flatnonzero(sources & keep)``.
     """
     edges, lengths = mesh_edges(coordinates, faces)
     coordinates = np.asarray(coordinates, dtype=float)
@@ -99,19 +107,44 @@ def geodesic_discs(coordinates, faces, radius, keep=None):
         (lengths, (edges[:, 0], edges[:, 1])), shape=(len(kept), len(kept))
     )
     limit = radius * (1 + 1e-9)  # keep vertices exactly at the radius despite rounding
-    rows, columns = _discs_by_neighbourhood(coordinates[kept], graph, limit)
-    data = np.ones(len(rows), dtype=bool)
-    return scipy.sparse.csr_array((data, (rows, columns)), shape=(len(kept), len(kept)))
+    if sources is None:
+        rows, columns = _discs_by_neighbourhood(coordinates[kept], graph, limit)
+        data = np.ones(len(rows), dtype=bool)
+        return scipy.sparse.csr_array((data, (rows, columns)), shape=(len(kept), len(kept)))
+    centres = np.flatnonzero(_check_keep(sources, n_vertices, "sources")[kept])
+    _check_source_spacing(coordinates[kept][centres], radius)
+    rows, columns = _discs_by_neighbourhood(coordinates[kept], graph, limit, centres)
+    source_of = np.full(len(kept), -1)
+    source_of[centres] = np.arange(len(centres))
+    rows, columns = source_of[rows], source_of[columns]
+    members = columns >= 0
+    data = np.ones(int(members.sum()), dtype=bool)
+    shape = (len(centres), len(centres))
+    return scipy.sparse.csr_array((data, (rows[members], columns[members])), shape=shape)
 
 
-def _discs_by_neighbourhood(coordinates, graph, limit):
+def _check_source_spacing(positions, radius):
+    """Refuse a radius below the spacing of sources: every disc would hold its centre alone."""
+    if len(positions) < 2:
+        return
+    spacing = float(np.median(cKDTree(positions).query(positions, k=2)[0][:, 1]))
+    if radius < spacing:
+        raise ValueError(
+            f"radius={radius} mm is below the source spacing ({spacing:.3g} mm at the median "
+            "between neighbouring sources): most discs would hold only their centre."
+        )
+
+
+def _discs_by_neighbourhood(coordinates, graph, limit, centres=None):
     """Members of every disc, as (centre, member) index pairs, batch by batch of neighbours.
 
-    Centres are sorted by the cube of side ``limit`` they fall in, so that a batch
-    of consecutive centres is compact and the union of their balls small.
+    Centres (every vertex, or those given) are sorted by the cube of side
+    ``limit`` they fall in, so that a batch of consecutive centres is compact
+    and the union of their balls small.
     """
-    cells = np.floor((coordinates - coordinates.min(axis=0)) / limit).astype(np.int64)
-    order = np.lexsort(cells.T[::-1])
+    centres = np.arange(len(coordinates)) if centres is None else np.asarray(centres)
+    cells = np.floor((coordinates[centres] - coordinates.min(axis=0)) / limit).astype(np.int64)
+    order = centres[np.lexsort(cells.T[::-1])]
     tree = cKDTree(coordinates)
     rows, columns = [], []
     for start in range(0, len(order), _BATCH_CENTRES):
@@ -150,15 +183,15 @@ def _check_mesh(coordinates, faces):
     return coordinates, faces
 
 
-def _check_keep(keep, n_vertices):
+def _check_keep(keep, n_vertices, name="keep"):
     if keep is None:
         return np.ones(n_vertices, dtype=bool)
     keep = np.asarray(keep)
     if keep.shape != (n_vertices,) or keep.dtype != bool:
         raise ValueError(
-            f"keep must be a bool array of shape ({n_vertices},), one value per vertex, got "
+            f"{name} must be a bool array of shape ({n_vertices},), one value per vertex, got "
             f"{keep.dtype} of shape {keep.shape}."
         )
     if not keep.any():
-        raise ValueError("keep is False everywhere: no vertex to centre a disc on.")
+        raise ValueError(f"{name} is False everywhere: no vertex to centre a disc on.")
     return keep
