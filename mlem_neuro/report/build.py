@@ -27,7 +27,14 @@ from .text import (
 __all__ = ["make_report", "write_report", "REPORT"]
 
 REPORT = "report.html"
-FITTED_KINDS = ("searchlight", "surface_searchlight", "roi", "timecourse", "layers")
+FITTED_KINDS = (
+    "searchlight",
+    "surface_searchlight",
+    "roi",
+    "timecourse",
+    "source_timecourse",
+    "layers",
+)
 
 logger = logging.getLogger("mlem_neuro")
 

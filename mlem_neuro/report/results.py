@@ -48,6 +48,13 @@ def unit_labels(stored, results):
             f"disc at vertex {vertex} ({('left', 'right')[hemisphere]})"
             for hemisphere, vertex in stored.array("disc_centres")
         ]
+    if kind == "source_timecourse":
+        table = stored.table("source_timecourse")
+        place = table["label"] if "label" in table else table.get("vertex", "all sources")
+        where = place.astype(str) + (
+            " (" + table["hemisphere"] + ")" if "hemisphere" in table else ""
+        )
+        return [f"{name}, {1000 * t:.0f} ms" for name, t in zip(where, table["time"])]
     if kind == "layers":
         return [f"layer {layer}" for layer in stored.table("layers")["layer"]]
     return [f"unit {unit}" for unit in range(len(results.scores))]
@@ -71,6 +78,7 @@ def result_items(stored, link_from=None):
         "surface_searchlight": _surface_searchlight,
         "roi": _roi,
         "timecourse": _timecourse,
+        "source_timecourse": _source_timecourse,
         "layers": _layers,
         "group": _group,
     }
@@ -179,6 +187,33 @@ def _roi(stored):
             )
         )
     items.append(Item("Region table", html=table_html(table)))
+    return items
+
+
+def _source_timecourse(stored):
+    """The saved figures of the peak's time course and map, and the best places and times."""
+    import matplotlib.image
+
+    figures = {
+        "source_timecourse.png": (
+            "Time course at the peak",
+            "Score and importances over time at the best place (a source's disc, or a "
+            "label), with the mean over places; the dashed line marks the peak time.",
+        ),
+        "source_peak.png": (
+            "Score at the peak time on the cortex",
+            "Each vertex shows its nearest source's score (blank beyond twice the source "
+            "spacing), lateral and medial views.",
+        ),
+    }
+    items = [
+        Item(title, figure=matplotlib.image.imread(stored.file(name)), caption=caption)
+        for name, (title, caption) in figures.items()
+        if stored.has(name)
+    ]
+    table = stored.table("source_timecourse")
+    best = table.iloc[best_units(table["score"].to_numpy(), 10)]
+    items.append(Item("Best places", html=table_html(best.round(4))))
     return items
 
 

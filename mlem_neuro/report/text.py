@@ -77,12 +77,29 @@ def _units_sentence(summary):
             f"(midthickness; {sizes.get('median', '?'):g} vertices at the median, "
             f"{sizes.get('min', '?')} to {sizes.get('max', '?')})"
         )
+    if kind == "source_timecourse":
+        return _source_units(summary)
     if kind == "timecourse":
         spatial = " and sensor neighbourhoods" if summary.get("spatial") else ""
         return f"in {summary.get('n_windows', '?')} time windows{spatial}"
     if kind == "layers":
         return f"in each of the {summary.get('n_layers', '?')} layers"
     return f"in {n_units or 'each of the'} {what}"
+
+
+def _source_units(summary):
+    windows = f"{summary.get('n_windows', '?')} time windows"
+    sources = f"{summary.get('n_sources', 0):,} {summary.get('source_kind', '')} sources"
+    if summary.get("mode") == "searchlight":
+        shape = "disc along the cortex" if summary.get("source_kind") == "surface" else "ball"
+        return (
+            f"in {windows} of the {sources}, each with the sources within "
+            f"{summary.get('radius_mm'):g} mm (a {shape}; "
+            f"{summary['place_sources']['median']:g} sources at the median)"
+        )
+    if summary.get("mode") == "labels":
+        return f"in {windows} of each of {summary.get('n_places')} labels of the {sources}"
+    return f"in {windows} of all {sources}"
 
 
 _GROUP_TESTS = {
@@ -260,6 +277,12 @@ def headline(summary):
         text = f"Best sphere: held-out score {summary.get('max_score', float('nan')):.3f}."
     elif kind == "surface_searchlight":
         text = f"Best disc: held-out score {summary.get('max_score', float('nan')):.3f}."
+    elif kind == "source_timecourse":
+        peak = summary.get("peak", {})
+        text = (
+            f"Peak score {peak.get('score', float('nan')):.3f} at "
+            f"{1000 * peak.get('time_s', float('nan')):.0f} ms, {peak.get('name', '')}."
+        )
     elif kind == "timecourse":
         peak = summary.get("peak", {})
         text = (

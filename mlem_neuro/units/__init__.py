@@ -6,7 +6,7 @@ scipy.sparse membership matrix or a list of column-index arrays, ready for
 images and sensors into the coordinates and adjacencies these functions take.
 """
 
-from .geodesic import geodesic_discs, mesh_edges
+from .geodesic import geodesic_discs, mesh_edges, source_spacing
 from .regions import label_units, warn_about_small_regions
 from .sensors import adjacency_neighbourhoods, neighbourhood_adjacency, radius_neighbourhoods
 from .spheres import searchlight_spheres
@@ -16,6 +16,7 @@ __all__ = [
     "searchlight_spheres",
     "geodesic_discs",
     "mesh_edges",
+    "source_spacing",
     "label_units",
     "warn_about_small_regions",
     "radius_neighbourhoods",

@@ -123,11 +123,26 @@ def geodesic_discs(coordinates, faces, radius, keep=None, sources=None):
     return scipy.sparse.csr_array((data, (rows[members], columns[members])), shape=shape)
 
 
+def source_spacing(positions):
+    """Median 3-D distance from each source to its nearest neighbour (inf for one source).
+
+    Parameters
+    ----------
+    positions : array of shape (n_sources, 3)
+
+    Returns
+    -------
+    float
+    """
+    positions = np.asarray(positions, dtype=float)
+    if len(positions) < 2:
+        return np.inf
+    return float(np.median(cKDTree(positions).query(positions, k=2)[0][:, 1]))
+
+
 def _check_source_spacing(positions, radius):
     """Refuse a radius below the spacing of sources: every disc would hold its centre alone."""
-    if len(positions) < 2:
-        return
-    spacing = float(np.median(cKDTree(positions).query(positions, k=2)[0][:, 1]))
+    spacing = source_spacing(positions)
     if radius < spacing:
         raise ValueError(
             f"radius={radius} mm is below the source spacing ({spacing:.3g} mm at the median "
