@@ -130,3 +130,105 @@ def test_bad_estimates_get_one_line_errors(planted):
     coarse = [mne.SourceEstimate(np.ones((5124, 3)), ico4, 0, 0.01, "fsaverage")] * 4
     with pytest.raises(ValueError, match=r"radius=4.0 mm is below the source spacing \("):
         source_timecourse(coarse, features[:4], radius=4.0)
+
+
+@pytest.fixture(scope="module")
+def simulated_eeg(tmp_path_factory):
+    """EEG epochs whose left temporal sources encode 'animate' at 200-300 ms, and an inverse."""
+    from mlem_neuro.datasets.sources import fsaverage5_subjects_dir, make_source_epochs
+
+    folder = tmp_path_factory.mktemp("eeg_sources")
+    epochs, inverse, planted = make_source_epochs(fsaverage5_subjects_dir(folder / "subjects"))
+    epochs.save(folder / "sim-epo.fif", verbose="error")
+    mne.minimum_norm.write_inverse_operator(folder / "sim-inv.fif", inverse, verbose="error")
+    return folder, planted
+
+
+def test_timecourse_command_computes_source_estimates_through_an_inverse(simulated_eeg):
+    from mlem_neuro.cli import main
+
+    folder, planted = simulated_eeg
+    out = folder / "out"
+    command = ["timecourse", str(folder / "sim-epo.fif"), "--metadata", "animate"]
+    command += ["--inverse", str(folder / "sim-inv.fif"), "--source-radius", "10"]
+    command += ["--window", "0.1", "--step", "0.1", "--cv", "3", "--n-repeats", "1"]
+    assert main([*command, "--out", str(out), "--quiet"]) == 0
+    score = mne.read_source_estimate(out / "score")
+    window = np.argmin(np.abs(score.times - 0.25))
+    rows = np.isin(score.vertices[0], planted)
+    assert score.data[: len(rows)][rows, window].mean() > 0.5
+    assert np.median(score.data[:, window]) < 0.2 and score.data[:, score.times < 0].max() < 0.3
+    summary = __import__("json").loads((out / "summary.json").read_text())
+    assert summary["inverse_method"] == "dSPM" and summary["n_sources"] == sum(
+        len(part) for part in score.vertices
+    )
+    assert main([*command[:3], "--source-radius", "10", "--out", str(folder / "x")]) == 2
+
+
+def test_source_command_errors_name_the_option(simulated_eeg, capsys):
+    from mlem_neuro.cli import main
+
+    folder, _ = simulated_eeg
+    base = [
+        "timecourse",
+        str(folder / "sim-epo.fif"),
+        "--metadata",
+        "animate",
+        "--out",
+        str(folder / "y"),
+    ]
+    assert main([*base, "--labels", "a.annot,b.annot"]) == 2
+    assert "--labels: only in source space, with --inverse" in capsys.readouterr().err
+    assert main([*base, "--inverse", str(folder / "sim-inv.fif"), "--adjacency"]) == 2
+    assert "--adjacency: for sensor analyses; with --inverse use" in capsys.readouterr().err
+    assert main([*base, "--inverse", str(folder / "none-inv.fif")]) == 2
+    assert "no file" in capsys.readouterr().err
+
+
+def test_bids_studies_run_in_source_space_with_each_subjects_inverse(
+    simulated_eeg, tmp_path, capsys
+):
+    import json
+    import shutil
+
+    from mlem_neuro.cli import main
+
+    folder, planted = simulated_eeg
+    root = tmp_path / "bids"
+    (root / "sub-01").mkdir(parents=True)
+    (root / "sub-02").mkdir()
+    (root / "dataset_description.json").write_text(
+        json.dumps({"Name": "s", "BIDSVersion": "1.9.0"})
+    )
+    derivatives = tmp_path / "pipeline"
+    for label in ("01", "02"):
+        eeg = derivatives / f"sub-{label}" / "eeg"
+        eeg.mkdir(parents=True)
+        shutil.copy(folder / "sim-epo.fif", eeg / f"sub-{label}_task-sim_epo.fif")
+        if label == "01":
+            shutil.copy(folder / "sim-inv.fif", eeg / f"sub-{label}_task-sim_inv.fif")
+    command = ["bids", str(root), str(tmp_path / "out"), "participant", "--task", "sim"]
+    command += [
+        "--analysis",
+        "timecourse",
+        "--features",
+        "animate",
+        "--derivatives",
+        str(derivatives),
+    ]
+    command += ["--source-radius", "10", "--window", "0.1", "--step", "0.1", "--cv", "3"]
+    command += ["--n-repeats", "1", "--no-report", "--quiet", "--workers", "1"]
+    assert main(command) == 2
+    assert "sub-02: no inverse operator (*task-sim*inv.fif)" in capsys.readouterr().err
+    assert main([*command, "--participant-label", "01"]) == 0
+    result = tmp_path / "out" / "sub-01" / "task-sim_timecourse"
+    summary = json.loads((result / "summary.json").read_text())
+    assert (
+        summary["kind"] == "source_timecourse" and summary["study_settings"]["source_radius"] == 10
+    )
+    score = mne.read_source_estimate(result / "score")
+    window = np.argmin(np.abs(score.times - 0.25))
+    assert (
+        score.data[: len(score.vertices[0])][np.isin(score.vertices[0], planted), window].mean()
+        > 0.5
+    )

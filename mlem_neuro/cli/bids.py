@@ -15,6 +15,8 @@ def _config(args):
             "--analysis roi needs --atlas (a label image in the runs' space, or LEFT,RIGHT "
             "surface atlases)."
         )
+    if (args.source_radius is not None or args.labels) and args.analysis != "timecourse":
+        raise UsageError("--source-radius and --labels are for --analysis timecourse (M/EEG).")
     features = tuple(name.strip() for name in (args.features or "").split(",") if name.strip())
     if args.level == "participant" and not features:
         raise UsageError("--features COL[,COL...] is required for the participant stage.")
@@ -39,6 +41,10 @@ def _config(args):
         baseline=None if args.no_baseline else (None, 0),
         window=args.window,
         step=args.step,
+        source_radius=args.source_radius,
+        source_labels=args.labels,
+        inverse_method=args.inverse_method,
+        snr=args.snr,
         shards=args.shards,
         report=not args.no_report,
     )
@@ -164,6 +170,26 @@ def register(commands):
     bids.add_argument("--no-baseline", action="store_true", help="M/EEG: no baseline correction")
     bids.add_argument("--window", type=float, default=None, help="M/EEG window width (s)")
     bids.add_argument("--step", type=float, default=None, help="M/EEG window step (s)")
+    sources = bids.add_mutually_exclusive_group()
+    sources.add_argument(
+        "--source-radius",
+        type=float,
+        default=None,
+        help="M/EEG in source space (each subject's inverse operator in --derivatives): "
+        "sources within this many mm along the cortex x windows",
+    )
+    sources.add_argument(
+        "--labels",
+        default=None,
+        help="M/EEG in source space: one unit per label of LEFT,RIGHT annotation files",
+    )
+    bids.add_argument(
+        "--inverse-method",
+        default="dSPM",
+        choices=["dSPM", "MNE", "sLORETA", "eLORETA"],
+        help="M/EEG in source space: the inverse method",
+    )
+    bids.add_argument("--snr", type=float, default=3.0, help="source space: lambda2 = 1/SNR**2")
     bids.add_argument(
         "--shards",
         type=int,

@@ -1,4 +1,4 @@
-"""M/EEG command: timecourse."""
+"""M/EEG command: timecourse, on sensors or, through an inverse operator, on sources."""
 
 from .arguments import (
     UsageError,
@@ -47,6 +47,9 @@ def _timecourse(args):
     from ..meeg import read_epochs, timecourse
 
     options = fit_options(args)
+    _check_source_options(args)
+    if args.inverse:
+        return _source_timecourse(args, options)
     spatial = _spatial(args)
     epochs = read_epochs(args.epochs)
     features, cv, groups = _features_and_groups(args, epochs)
@@ -79,13 +82,64 @@ def _timecourse(args):
     )
 
 
+def _check_source_options(args):
+    """Source options need --inverse; sensor neighbourhoods and generalisation refuse it."""
+    source_only = {"--source-radius": args.source_radius, "--labels": args.labels}
+    given = [name for name, value in source_only.items() if value is not None]
+    if given and not args.inverse:
+        raise UsageError(f"{given[0]}: only in source space, with --inverse INV-inv.fif.")
+    sensor_only = {"--adjacency": args.adjacency, "--radius": args.radius is not None}
+    sensor_only["--generalize"] = args.generalize
+    clashing = [name for name, value in sensor_only.items() if value]
+    if args.inverse and clashing:
+        raise UsageError(
+            f"{clashing[0]}: for sensor analyses; with --inverse use --source-radius MM or "
+            "--labels LEFT,RIGHT."
+        )
+
+
+def _source_timecourse(args, options):
+    from ..meeg import epochs_features, read_epochs, source_timecourse
+    from ..meeg.inverse import EpochSourceEstimates, read_inverse
+
+    epochs = read_epochs(args.epochs)
+    inverse = read_inverse(args.inverse)
+    features, cv, groups = _features_and_groups(args, epochs)
+    table = epochs_features(epochs, features, args.tags.split(",") if args.tags else None)
+    labels = args.labels.split(",") if args.labels else None
+    if labels is not None and len(labels) != 2:
+        raise UsageError(f"--labels: expected LEFT,RIGHT annotation files, got {args.labels!r}.")
+    with output_folder(args, "source_timecourse") as folder:
+        result = source_timecourse(
+            EpochSourceEstimates(epochs, inverse, method=args.inverse_method, snr=args.snr),
+            table,
+            src=inverse["src"],
+            radius=args.source_radius,
+            labels=labels,
+            window=args.window,
+            step=args.step,
+            cv=cv,
+            groups=groups,
+            options=options,
+            checkpoint=folder.checkpoint_path,
+        )
+        result.parameters.update(provenance(args), inverse_method=args.inverse_method, snr=args.snr)
+        result.save(folder)
+        finish(folder, args)
+    peak = result.peak()
+    print(
+        f"Source time course written to {folder.path}/ (peak score {peak['score']:.3f} at "
+        f"{peak['time_s'] * 1000:.0f} ms, {peak['name']})."
+    )
+
+
 def register(commands):
     """Add the timecourse command."""
     course = new_command(
         commands,
         "timecourse",
         _timecourse,
-        help="MLEM at every time window of M/EEG epochs; writes timecourse.tsv",
+        help="MLEM at every time window of M/EEG epochs, on sensors or (--inverse) on sources",
     )
     course.add_argument("epochs", help="-epo.fif file")
     course.add_argument("--metadata", default=None, help="metadata columns: COL[,COL...]")
@@ -115,6 +169,31 @@ def register(commands):
         type=float,
         default=None,
         help="units: sensors within this radius in mm x windows",
+    )
+    place.add_argument(
+        "--source-radius",
+        type=float,
+        default=None,
+        help="with --inverse: sources within this many mm along the cortex x windows",
+    )
+    place.add_argument(
+        "--labels",
+        default=None,
+        help="with --inverse: one unit per label of an annotation, LEFT,RIGHT (.annot) x windows",
+    )
+    course.add_argument(
+        "--inverse",
+        default=None,
+        help="an -inv.fif inverse operator: analyse source estimates, computed in chunks",
+    )
+    course.add_argument(
+        "--inverse-method",
+        default="dSPM",
+        choices=["dSPM", "MNE", "sLORETA", "eLORETA"],
+        help="with --inverse: the inverse method",
+    )
+    course.add_argument(
+        "--snr", type=float, default=3.0, help="with --inverse: SNR, lambda2 = 1 / SNR**2"
     )
     course.add_argument(
         "--generalize", action="store_true", help="also the temporal generalisation matrix"

@@ -243,12 +243,16 @@ def source_timecourse(
 def stacked_estimates(stcs):
     """Every epoch's estimate as one float32 array, checked against the first.
 
+    A sized ``stcs`` (a list, :class:`mlem_neuro.meeg.inverse.EpochSourceEstimates`)
+    is written into one preallocated array as it is read.
+
     Returns
     -------
     data : array of shape (n_epochs, n_sources, n_times)
     first : the first estimate
     """
-    first, parts = None, []
+    size = len(stcs) if hasattr(stcs, "__len__") else None
+    first, parts, data = None, [], None
     for index, stc in enumerate(stcs):
         if not hasattr(stc, "vertices") or getattr(stc, "data", np.empty(0)).ndim != 2:
             raise TypeError(
@@ -257,12 +261,17 @@ def stacked_estimates(stcs):
             )
         if first is None:
             first = stc
+            if size is not None:
+                data = np.empty((size, *stc.data.shape), dtype=np.float32)
         else:
             _check_same_sources(first, stc, index)
-        parts.append(np.asarray(stc.data, dtype=np.float32))
+        if data is None:
+            parts.append(np.asarray(stc.data, dtype=np.float32))
+        else:
+            data[index] = stc.data
     if first is None:
         raise ValueError("stcs is empty: give one source estimate per epoch.")
-    return np.stack(parts), first
+    return (np.stack(parts) if data is None else data), first
 
 
 def _check_same_sources(first, stc, index):

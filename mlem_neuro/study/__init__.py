@@ -88,7 +88,8 @@ def study_inputs(bids_dir, config, labels=None, derivatives=None):
     labels = find_subjects(bids_dir, labels)
     columns = () if config.stimuli_table is not None else config.features
     if config.analysis == "timecourse":
-        return meeg_inputs(bids_dir, derivatives, config.task, labels, columns)
+        sources = config.source_radius is not None or config.source_labels is not None
+        return meeg_inputs(bids_dir, derivatives, config.task, labels, columns, sources)
     if config.analysis == "roi" and config.atlas is None:
         raise ValueError("--analysis roi needs --atlas, a label image in the runs' space.")
     derivatives = bids_dir / "derivatives" / "fmriprep" if derivatives is None else derivatives

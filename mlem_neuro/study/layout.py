@@ -70,6 +70,8 @@ class SubjectInputs:
     mesh : str, dict or None
         Surface runs: their mesh, an fsaverage name or the subject's
         (white, pial) surfaces per hemisphere (for fsnative).
+    inverse : Path or None
+        M/EEG in source space: the subject's inverse operator.
     """
 
     label: str
@@ -79,6 +81,7 @@ class SubjectInputs:
     epochs: Path | None = None
     space: str | None = None
     mesh: object = None
+    inverse: Path | None = None
 
     @property
     def on_surface(self):
@@ -295,7 +298,7 @@ def _raise_problems(problems):
         raise LayoutError(f"The study cannot run, {len(problems)} problem(s): {listed}.")
 
 
-def meeg_inputs(bids_dir, derivatives, task, labels, columns=()):
+def meeg_inputs(bids_dir, derivatives, task, labels, columns=(), sources=False):
     """The inputs of every subject of an M/EEG study, or one error listing every problem.
 
     Parameters
@@ -308,6 +311,9 @@ def meeg_inputs(bids_dir, derivatives, task, labels, columns=()):
     labels : list of str
     columns : sequence of str
         Event (or epochs metadata) columns the features are read from.
+    sources : bool
+        Analyse source estimates: the derivatives folder must hold each
+        subject's inverse operator (``sub-XX_*task-T*inv.fif``) beside its epochs.
 
     Returns
     -------
@@ -315,8 +321,14 @@ def meeg_inputs(bids_dir, derivatives, task, labels, columns=()):
     """
     from mne_bids import find_matching_paths
 
+    if sources and (derivatives is None or not Path(derivatives).is_dir()):
+        raise LayoutError(
+            "Source-space analyses (--source-radius, --labels) read each subject's epochs and "
+            "inverse operator from a derivatives folder (--derivatives, MNE-BIDS-Pipeline "
+            f"layout); got {derivatives}."
+        )
     if derivatives is not None and Path(derivatives).is_dir():
-        return _epochs_inputs(Path(derivatives), task, labels)
+        return _epochs_inputs(Path(derivatives), task, labels, sources)
     _check_task(bids_dir, task, "sub-*/**/*_events.tsv")
     problems, subjects = [], []
     for label in labels:
@@ -343,13 +355,18 @@ def meeg_inputs(bids_dir, derivatives, task, labels, columns=()):
     return subjects
 
 
-def _epochs_inputs(derivatives, task, labels):
+def _epochs_inputs(derivatives, task, labels, sources=False):
     problems, subjects = [], []
     for label in labels:
-        found = sorted((derivatives / f"sub-{label}").rglob(f"sub-{label}_*task-{task}*_epo.fif"))
+        folder = derivatives / f"sub-{label}"
+        found = sorted(folder.rglob(f"sub-{label}_*task-{task}*_epo.fif"))
+        inverses = sorted(folder.rglob(f"sub-{label}_*task-{task}*inv.fif")) if sources else []
         if not found:
             problems.append(f"sub-{label}: no epochs of task {task!r} in {derivatives}")
-            continue
-        subjects.append(SubjectInputs(label, "meeg", epochs=found[0]))
+        if sources and not inverses:
+            problems.append(f"sub-{label}: no inverse operator (*task-{task}*inv.fif) in {folder}")
+        if found and (inverses or not sources):
+            inverse = inverses[0] if inverses else None
+            subjects.append(SubjectInputs(label, "meeg", epochs=found[0], inverse=inverse))
     _raise_problems(problems)
     return subjects

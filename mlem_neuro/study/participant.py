@@ -67,6 +67,15 @@ class StudyConfig:
         M/EEG baseline interval.
     window, step : float or None
         M/EEG time windows in seconds.
+    source_radius : float, optional
+        M/EEG in source space (through each subject's inverse operator): a
+        searchlight of discs of this radius (mm) along the cortex.
+    source_labels : str, optional
+        M/EEG in source space: "LEFT,RIGHT" annotation files, one unit per label.
+    inverse_method : str
+        dSPM, MNE, sLORETA or eLORETA.
+    snr : float
+        lambda2 = 1 / snr**2.
     shards : int
         Fit a searchlight's spheres in this many tasks.
     report : bool
@@ -89,6 +98,10 @@ class StudyConfig:
     baseline: tuple | None = (None, 0)
     window: float | None = None
     step: float | None = None
+    source_radius: float | None = None
+    source_labels: str | None = None
+    inverse_method: str = "dSPM"
+    snr: float = 3.0
     shards: int = 1
     report: bool = True
 
@@ -134,9 +147,11 @@ def run_subject(subject, config, out_dir, overwrite=False):
 
 
 def _result_kind(subject, config):
-    """What the subject's folder holds: a surface searchlight is not a volume one."""
+    """What the subject's folder holds: surface and source results are kinds of their own."""
     if subject.on_surface and config.analysis == "searchlight":
         return "surface_searchlight"
+    if subject.inverse is not None:
+        return "source_timecourse"
     return config.analysis
 
 
@@ -317,12 +332,35 @@ def _timecourse(subject, config, checkpoint):
 
     epochs, groups = meeg_epochs(subject, config)
     cv = config.cv
+    if subject.inverse is not None:
+        return _source_timecourse(subject, config, epochs, groups, checkpoint)
     return timecourse(
         epochs,
         list(config.features),
         window=config.window,
         step=config.step,
         cv=cv,
+        groups=groups,
+        options=config.options,
+        checkpoint=checkpoint,
+    )
+
+
+def _source_timecourse(subject, config, epochs, groups, checkpoint):
+    from ..meeg import epochs_features, source_timecourse
+    from ..meeg.inverse import EpochSourceEstimates, read_inverse
+
+    inverse = read_inverse(subject.inverse)
+    labels = config.source_labels.split(",") if config.source_labels else None
+    return source_timecourse(
+        EpochSourceEstimates(epochs, inverse, config.inverse_method, config.snr),
+        epochs_features(epochs, list(config.features)),
+        src=inverse["src"],
+        radius=config.source_radius,
+        labels=labels,
+        window=config.window,
+        step=config.step,
+        cv=config.cv,
         groups=groups,
         options=config.options,
         checkpoint=checkpoint,

@@ -44,6 +44,10 @@ def study_settings(config):
                 "baseline",
                 "window",
                 "step",
+                "source_radius",
+                "source_labels",
+                "inverse_method",
+                "snr",
             )
         },
     }
