@@ -331,3 +331,35 @@ def _joined(args, table, stimuli, option):
         )
     names = [column for column in table.columns if column not in keys + [args.cv_groups]]
     return joined[names], joined.drop(columns="_merge")
+
+
+def add_source_arguments(parser, places):
+    """M/EEG in source space: --source-radius or --labels (in ``places``), --inverse-method, --snr.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    places : argparse mutually exclusive group
+        Where the kinds of units are chosen, one at a time.
+    """
+    places.add_argument(
+        "--source-radius",
+        type=float,
+        default=None,
+        help="source space: the sources within this many mm along the cortex (a ball for "
+        "volume sources) x windows",
+    )
+    places.add_argument(
+        "--labels",
+        default=None,
+        help="source space: one unit per label of LEFT,RIGHT annotation files (.annot) x windows",
+    )
+    parser.add_argument(
+        "--inverse-method",
+        default="dSPM",
+        choices=["dSPM", "MNE", "sLORETA", "eLORETA"],
+        help="source space: the inverse method",
+    )
+    parser.add_argument(
+        "--snr", type=float, default=3.0, help="source space: SNR, lambda2 = 1 / SNR**2"
+    )

@@ -2,7 +2,13 @@
 
 from pathlib import Path
 
-from .arguments import UsageError, add_fit_arguments, fit_options, new_command
+from .arguments import (
+    UsageError,
+    add_fit_arguments,
+    add_source_arguments,
+    fit_options,
+    new_command,
+)
 
 __all__ = ["register"]
 
@@ -170,26 +176,8 @@ def register(commands):
     bids.add_argument("--no-baseline", action="store_true", help="M/EEG: no baseline correction")
     bids.add_argument("--window", type=float, default=None, help="M/EEG window width (s)")
     bids.add_argument("--step", type=float, default=None, help="M/EEG window step (s)")
-    sources = bids.add_mutually_exclusive_group()
-    sources.add_argument(
-        "--source-radius",
-        type=float,
-        default=None,
-        help="M/EEG in source space (each subject's inverse operator in --derivatives): "
-        "sources within this many mm along the cortex x windows",
-    )
-    sources.add_argument(
-        "--labels",
-        default=None,
-        help="M/EEG in source space: one unit per label of LEFT,RIGHT annotation files",
-    )
-    bids.add_argument(
-        "--inverse-method",
-        default="dSPM",
-        choices=["dSPM", "MNE", "sLORETA", "eLORETA"],
-        help="M/EEG in source space: the inverse method",
-    )
-    bids.add_argument("--snr", type=float, default=3.0, help="source space: lambda2 = 1/SNR**2")
+    # Source space: each subject's inverse operator from --derivatives.
+    add_source_arguments(bids, bids.add_mutually_exclusive_group())
     bids.add_argument(
         "--shards",
         type=int,

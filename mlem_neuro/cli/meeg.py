@@ -4,6 +4,7 @@ from .arguments import (
     UsageError,
     add_fit_arguments,
     add_output_arguments,
+    add_source_arguments,
     feature_table,
     fit_options,
     fold_arguments,
@@ -170,31 +171,12 @@ def register(commands):
         default=None,
         help="units: sensors within this radius in mm x windows",
     )
-    place.add_argument(
-        "--source-radius",
-        type=float,
-        default=None,
-        help="with --inverse: sources within this many mm along the cortex x windows",
-    )
-    place.add_argument(
-        "--labels",
-        default=None,
-        help="with --inverse: one unit per label of an annotation, LEFT,RIGHT (.annot) x windows",
-    )
     course.add_argument(
         "--inverse",
         default=None,
         help="an -inv.fif inverse operator: analyse source estimates, computed in chunks",
     )
-    course.add_argument(
-        "--inverse-method",
-        default="dSPM",
-        choices=["dSPM", "MNE", "sLORETA", "eLORETA"],
-        help="with --inverse: the inverse method",
-    )
-    course.add_argument(
-        "--snr", type=float, default=3.0, help="with --inverse: SNR, lambda2 = 1 / SNR**2"
-    )
+    add_source_arguments(course, place)
     course.add_argument(
         "--generalize", action="store_true", help="also the temporal generalisation matrix"
     )
