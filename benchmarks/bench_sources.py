@@ -2,8 +2,9 @@
 
 Simulated per-epoch ``mne.SourceEstimate`` objects of ``subject="fsaverage"``
 on MNE's ico-4 (2 x 2,562 sources) or ico-5 (2 x 10,242) numbering, 60 epochs,
-16 windows of 50 ms (100 Hz), one binary feature planted in a 10 mm patch at
-200-300 ms. ``meeg.source_timecourse`` runs with discs of ``--radius`` mm along
+16 windows of 50 ms (100 Hz), one binary feature planted in the first 20 sources
+(the icosahedron's first vertices, scattered over the hemisphere) at 200-300 ms.
+``meeg.source_timecourse`` runs with discs of ``--radius`` mm along
 the cortex and 5-fold cross-validation. Baseline in the same run: the dense
 n_sources x n_sources distance matrix that a searchlight built on pairwise
 distances (mne-rsa's) needs, timed and measured with ``scipy.spatial.distance.cdist``.

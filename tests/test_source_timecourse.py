@@ -232,3 +232,31 @@ def test_bids_studies_run_in_source_space_with_each_subjects_inverse(
         score.data[: len(score.vertices[0])][np.isin(score.vertices[0], planted), window].mean()
         > 0.5
     )
+
+
+def test_volume_estimates_get_balls_and_volume_stc_files(tmp_path):
+    src = mne.setup_volume_source_space(pos=10.0, sphere=(0.0, 0.0, 0.04, 0.07), verbose="error")
+    vertices = [src[0]["vertno"]]
+    positions = src[0]["rr"][vertices[0]] * 1000
+    centre = np.argmin(np.linalg.norm(positions - [0, 0, 40], axis=1))
+    ball = np.flatnonzero(np.linalg.norm(positions - positions[centre], axis=1) <= 10.5)
+    far = np.argmax(np.linalg.norm(positions - positions[centre], axis=1))
+    rng = np.random.default_rng(1)
+    features = pd.DataFrame({"animate": rng.integers(0, 2, 40).astype(bool)})
+    direction = rng.standard_normal(len(ball))
+    stcs = []
+    for animate in features["animate"]:
+        data = rng.standard_normal((len(positions), 20))
+        data[ball, 10:15] += 1.5 * direction[:, None] * (1 if animate else -1)
+        stcs.append(mne.VolSourceEstimate(data, vertices, -0.05, 0.01))
+    with pytest.raises(ValueError, match="Volume source estimates need src"):
+        source_timecourse(stcs, features, radius=10.5)
+    result = source_timecourse(
+        stcs, features, src=src, radius=10.5, window=0.05, step=0.05, cv=3, n_repeats=1
+    )
+    score = result.to_stc()
+    assert isinstance(score, mne.VolSourceEstimate)
+    assert score.data[centre].argmax() == np.argmin(np.abs(score.times - 0.07))
+    assert score.data[centre].max() > 0.3 and score.data[far].max() < 0.15
+    folder = result.save(tmp_path / "volume")
+    assert (folder / "score-vl.stc").exists() and not (folder / "source_peak.png").exists()

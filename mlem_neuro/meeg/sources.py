@@ -115,7 +115,7 @@ def _from_src(vertices, kind, subject, src):
             f"src must be a surface source space of two hemispheres for surface estimates, got "
             f"{len(src)} space(s) of type {kinds}."
         )
-    if kind == "volume" and kinds != ["vol"]:
+    if kind == "volume" and (len(src) != 1 or kinds[0] not in ("vol", "discrete")):
         raise ValueError(f"src must be one volume source space for volume estimates, got {kinds}.")
     for part, space in zip(vertices, src):
         missing = np.setdiff1d(part, space["vertno"])
