@@ -154,6 +154,7 @@ def test_surface_searchlight_saves_one_gifti_per_map_and_hemisphere(tmp_path):
     left = nib.load(folder / "score_hemi-L.func.gii").darrays[0].data
     np.testing.assert_allclose(left[patch], result.score_img.data.parts["left"][patch])
     assert (folder / "surface_searchlight.png").stat().st_size > 20_000
+    assert (folder / "surface_importance_size.png").stat().st_size > 20_000
     summary = __import__("json").loads((folder / "summary.json").read_text())
     assert summary["kind"] == "surface_searchlight" and summary["n_discs"] == 2 * len(patch)
 
@@ -178,4 +179,5 @@ def test_searchlight_command_takes_a_gifti_pair_and_writes_maps_and_a_report(tmp
     assert nib.load(out / "score_hemi-R.func.gii").darrays[0].data.shape == (10242,)
     html = (out / "report.html").read_text()
     assert "Score on the cortex" in html and "Best discs" in html
+    assert "Importance of face on the cortex" in html
     assert main(["searchlight", str(files[0]), str(files[0]), *command[2:], "--overwrite"]) == 2

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..outputs import file_stem
 from .figures import best_units
 from .text import table_html
 
@@ -145,6 +146,16 @@ def _surface_searchlight(stored):
             )
         )
     results = stored.unit_results()
+    for term in results.term_names:
+        name = f"surface_importance_{file_stem(term)}.png"
+        if stored.has(name):
+            items.append(
+                Item(
+                    f"Importance of {term} on the cortex",
+                    figure=matplotlib.image.imread(stored.file(name)),
+                    caption="Drop in the disc's score when the term's distances are shuffled.",
+                )
+            )
     centres = stored.array("disc_centres")
     chosen = best_units(results.scores, 10)
     table = results.to_dataframe().iloc[chosen]

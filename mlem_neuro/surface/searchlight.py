@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse
 
 from ..core import FitOptions, UnitResults, fit_units, recorded_warnings, warn
-from ..outputs import fit_parameters, open_result_folder
+from ..outputs import file_stem, fit_parameters, open_result_folder
 from ..units import geodesic_discs
 from .inputs import HEMISPHERES, load_surface_inputs
 from .maps import surface_image, write_surface_map
@@ -79,7 +79,8 @@ class SurfaceSearchlightResult:
         ``weight_<term>_hemi-{L,R}.func.gii`` (interaction terms "a:b" written
         ``a_x_b``); ``disc_centres.npy`` (:meth:`disc_centres`);
         ``surface_searchlight.png``: the score on the inflated
-        cortex, lateral and medial views.
+        cortex, lateral and medial views, and ``surface_importance_<term>.png``
+        for each term.
 
         Parameters
         ----------
@@ -103,6 +104,9 @@ class SurfaceSearchlightResult:
             folder.write_array("disc_centres", self.disc_centres())
             figure = plot_surface_map(self.score_img, self.mesh, title="score")
             folder.write_figure("surface_searchlight", figure)
+            for term, img in self.importance_imgs.items():
+                figure = plot_surface_map(img, self.mesh, title=f"importance of {term}")
+                folder.write_figure(f"surface_importance_{file_stem(term)}", figure)
             folder.update_summary(
                 n_discs=int(len(self.results.scores)),
                 max_score=float(np.nanmax(self.results.scores)),
