@@ -28,7 +28,7 @@ class SurfaceRoiResult:
     Attributes
     ----------
     labels : array of shape (n_regions,)
-        Region names prefixed by their hemisphere ("L_", "R_").
+        Region names prefixed by their hemisphere (``L_``, ``R_``).
     hemispheres : array of shape (n_regions,)
         "left" or "right".
     n_vertices : array of shape (n_regions,)
