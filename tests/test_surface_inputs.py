@@ -155,6 +155,8 @@ def test_surface_searchlight_saves_one_gifti_per_map_and_hemisphere(tmp_path):
     np.testing.assert_allclose(left[patch], result.score_img.data.parts["left"][patch])
     assert (folder / "surface_searchlight.png").stat().st_size > 20_000
     assert (folder / "surface_importance_size.png").stat().st_size > 20_000
+    best = result.results.importances.max().idxmax()
+    assert result.most_important_terms(1) == [best]
     summary = __import__("json").loads((folder / "summary.json").read_text())
     assert summary["kind"] == "surface_searchlight" and summary["n_discs"] == 2 * len(patch)
 

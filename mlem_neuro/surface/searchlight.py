@@ -14,6 +14,9 @@ from .maps import surface_image, write_surface_map
 
 __all__ = ["SurfaceSearchlightResult", "searchlight"]
 
+#: Terms whose importance maps are drawn (the most important ones): with interactions a
+#: design can have dozens of terms, and each figure takes a second or two.
+IMPORTANCE_FIGURES = 8
 #: Disc sizes (vertices) below or above which a warning suggests another radius.
 SMALL_DISC, LARGE_DISC = 5, 2000
 
@@ -62,6 +65,14 @@ class SurfaceSearchlightResult:
             maps.update({f"{prefix}_{term}": img for term, img in imgs.items()})
         return maps
 
+    def most_important_terms(self, n=IMPORTANCE_FIGURES):
+        """The ``n`` terms with the largest importance in any disc, largest first."""
+        peaks = {
+            term: np.nanmax(np.where(np.isfinite(values), values, -np.inf))
+            for term, values in self.results.importances.items()
+        }
+        return sorted(peaks, key=peaks.get, reverse=True)[:n]
+
     def disc_centres(self):
         """Hemisphere (0 left, 1 right) and vertex of each disc: int array (n_discs, 2)."""
         return np.concatenate(
@@ -80,7 +91,7 @@ class SurfaceSearchlightResult:
         ``a_x_b``); ``disc_centres.npy`` (:meth:`disc_centres`);
         ``surface_searchlight.png``: the score on the inflated
         cortex, lateral and medial views, and ``surface_importance_<term>.png``
-        for each term.
+        for the most important terms (:meth:`most_important_terms`).
 
         Parameters
         ----------
@@ -104,7 +115,8 @@ class SurfaceSearchlightResult:
             folder.write_array("disc_centres", self.disc_centres())
             figure = plot_surface_map(self.score_img, self.mesh, title="score")
             folder.write_figure("surface_searchlight", figure)
-            for term, img in self.importance_imgs.items():
+            for term in self.most_important_terms():
+                img = self.importance_imgs[term]
                 figure = plot_surface_map(img, self.mesh, title=f"importance of {term}")
                 folder.write_figure(f"surface_importance_{file_stem(term)}", figure)
             folder.update_summary(
