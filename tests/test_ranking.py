@@ -44,6 +44,17 @@ def test_rankdata_matches_scipy_with_ties():
     np.testing.assert_allclose(rankdata(values).numpy(), expected)
 
 
+def test_rows_with_and_without_ties_are_ranked_alike_in_one_batch():
+    """Only tied rows are scanned for runs; untied rows in the same batch rank 1 ... n."""
+    rng = np.random.default_rng(3)
+    values = rng.standard_normal((6, 40))
+    values[[1, 4], :10] = 0.5  # ties in two rows only
+    ranks = rankdata(torch.from_numpy(values))
+    np.testing.assert_allclose(ranks.numpy(), scipy.stats.rankdata(values, axis=1))
+    untied = rankdata(torch.from_numpy(values[[0, 2]]))
+    np.testing.assert_allclose(untied.numpy(), scipy.stats.rankdata(values[[0, 2]], axis=1))
+
+
 def test_weighted_rankdata_equals_ranks_of_expanded_copies():
     generator = torch.Generator().manual_seed(1)
     values = torch.randint(0, 5, (3, 25), generator=generator).double()

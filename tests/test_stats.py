@@ -36,14 +36,15 @@ def test_permutation_order_errors():
         permutation_orders(3, 10)
 
 
-@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("ties", ["none", "every unit", "one unit"])
 @pytest.mark.parametrize("size", [10, 40])  # sorted directly / counted over the pool
 def test_subset_ranks_match_scipy(ties, size):
     generator = torch.Generator().manual_seed(0)
-    if ties:
+    neural = torch.randn(3, 45, generator=generator, dtype=torch.float64)
+    if ties == "every unit":
         neural = torch.randint(0, 8, (3, 45), generator=generator).double()
-    else:
-        neural = torch.randn(3, 45, generator=generator, dtype=torch.float64)
+    if ties == "one unit":  # tied units are ranked apart from the others
+        neural[1] = torch.randint(0, 8, (45,), generator=generator).double()
     subsets = torch.stack([torch.randperm(45, generator=generator)[:size] for _ in range(4)])
     ranks = SubsetRanks(neural).standardised(subsets).reshape(3, len(subsets), size)
     for unit in range(3):

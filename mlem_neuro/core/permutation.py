@@ -16,7 +16,7 @@ import math
 import numpy as np
 import torch
 
-from .ranking import _run_bounds, rankdata, sort_rows, standardise_rows
+from .ranking import rankdata, sort_rows, standardise_rows, tied_run_bounds
 
 __all__ = [
     "permutation_orders",
@@ -159,14 +159,18 @@ class SubsetRanks:
         self.position.scatter_(
             1, order, torch.arange(order.shape[1], device=order.device).expand_as(order)
         )
-        self.run_first, self.run_last = _run_bounds(sorted_values)
-        self.has_ties = bool((self.run_first != self.run_last).any())
+        # Units whose distances tie, and the runs of equal values in their sorted rows.
+        self.tied, self.run_first, self.run_last = tied_run_bounds(sorted_values)
+        self.in_run = self.run_first != self.run_last
 
     @functools.cached_property
     def all_ranks(self):
         """Standardised average ranks over the whole pool, shape (n_units, n_pairs)."""
-        sorted_ranks = (self.run_first + self.run_last).to(self.dtype) / 2 + 1
-        return standardise_rows(sorted_ranks.gather(1, self.position))
+        ranks = self.position.to(self.dtype) + 1
+        if len(self.tied):
+            runs = (self.run_first + self.run_last).to(self.dtype) / 2 + 1
+            ranks[self.tied] = runs.gather(1, self.position[self.tied])
+        return standardise_rows(ranks)
 
     def standardised(self, pairs):
         """Ranks within each subset, centred and of unit norm.
@@ -201,13 +205,28 @@ class SubsetRanks:
         inside.scatter_(1, pairs, 1)
         member = inside[:, self.order].transpose(0, 1)  # (n_units, n_subsets, n_pairs), sorted
         count = member.cumsum(dim=2, dtype=counter)
-        if self.has_ties:
-            first = self.run_first.gather(1, chosen.reshape(n_units, -1)).reshape(chosen.shape)
-            last = self.run_last.gather(1, chosen.reshape(n_units, -1)).reshape(chosen.shape)
-            before = count.gather(2, first) - member.gather(2, first)
-            ranks = before + (count.gather(2, last) - before + 1) / 2
-            return standardise_rows(ranks.to(self.dtype).reshape(n_units * n_subsets, n_chosen))
+        ranks = count.gather(2, chosen).to(self.dtype)
         # Without ties the ranks within a subset are 1 ... n_chosen: centre and norm are known.
-        ranks = count.gather(2, chosen).to(self.dtype).reshape(n_units * n_subsets, n_chosen)
         norm = math.sqrt(n_chosen * (n_chosen**2 - 1) / 12)
-        return (ranks - (n_chosen + 1) / 2) / norm
+        standardised = (ranks - (n_chosen + 1) / 2) / norm
+        if len(self.tied):
+            self._average_tied_members(ranks, chosen, member, count)
+            tied_rows = ranks[self.tied].reshape(-1, n_chosen)
+            standardised[self.tied] = standardise_rows(tied_rows).reshape(-1, n_subsets, n_chosen)
+        return standardised.reshape(n_units * n_subsets, n_chosen)
+
+    def _average_tied_members(self, ranks, chosen, member, count):
+        """Give the members that tie within a subset their average rank, in place.
+
+        Float32 distances over thousands of pairs tie in most units, but only
+        in a few pairs each: only those members are recounted.
+        """
+        chosen_tied = chosen[self.tied]
+        n_tied, n_subsets, n_chosen = chosen_tied.shape
+        in_run = self.in_run.gather(1, chosen_tied.reshape(n_tied, -1))
+        row, subset, item = in_run.reshape(chosen_tied.shape).nonzero(as_tuple=True)
+        unit, at = self.tied[row], chosen_tied[row, subset, item]
+        first, last = self.run_first[row, at], self.run_last[row, at]
+        before = count[unit, subset, first] - member[unit, subset, first]
+        in_subset = count[unit, subset, last] - before
+        ranks[unit, subset, item] = (before + (in_subset + 1) / 2).to(ranks.dtype)

@@ -70,16 +70,45 @@ def _run_bounds(sorted_values):
     Returns
     -------
     first, last : long tensors of shape (n_rows, n_items)
+        Read-only: without ties both are views of one ``arange``.
     """
     n_rows, n_items = sorted_values.shape
     position = torch.arange(n_items, device=sorted_values.device).expand(n_rows, n_items)
+    rows, tied_first, tied_last = tied_run_bounds(sorted_values)
+    if not len(rows):
+        return position, position
+    first, last = position.clone(), position.clone()
+    first[rows], last[rows] = tied_first, tied_last
+    return first, last
+
+
+def tied_run_bounds(sorted_values):
+    """The rows holding ties, and the first and last position of each item's run in them.
+
+    Measured data rarely tie, so only the rows that do are scanned.
+
+    Parameters
+    ----------
+    sorted_values : tensor of shape (n_rows, n_items)
+        Values sorted along the last axis.
+
+    Returns
+    -------
+    rows : long tensor of shape (n_tied,)
+        Rows with at least one tie; every item of another row is its own run.
+    first, last : long tensors of shape (n_tied, n_items)
+    """
+    n_items = sorted_values.shape[1]
     new_run = torch.ones_like(sorted_values, dtype=torch.bool)
     new_run[:, 1:] = sorted_values[:, 1:] != sorted_values[:, :-1]
+    rows = (~new_run.all(dim=1)).nonzero().squeeze(1)
+    new_run = new_run[rows]
+    position = torch.arange(n_items, device=sorted_values.device).expand_as(new_run)
     first = torch.where(new_run, position, 0).cummax(dim=1).values
     run_ends = torch.ones_like(new_run)
     run_ends[:, :-1] = new_run[:, 1:]
-    last_reversed = torch.where(run_ends, position, n_items).flip(1).cummin(dim=1).values
-    return first, last_reversed.flip(1)
+    last = torch.where(run_ends, position, n_items).flip(1).cummin(dim=1).values.flip(1)
+    return rows, first, last
 
 
 def rankdata(values):
