@@ -119,6 +119,16 @@ def test_bad_estimates_get_one_line_errors(planted):
     )
     with pytest.raises(ValueError, match=r"stcs\[1\] has other source vertices than stcs\[0\]"):
         source_timecourse([stcs[0], fewer], features[:2])
+
+    class Sized:  # claims more estimates than it yields, as a truncated source would
+        def __len__(self):
+            return 5
+
+        def __iter__(self):
+            return iter(stcs[:3])
+
+    with pytest.raises(ValueError, match="stcs has length 5 but gave 3 estimates"):
+        source_timecourse(Sized(), features[:5])
     with pytest.raises(ValueError, match="features has 60 rows but the patterns have 3 epochs"):
         source_timecourse(stcs[:3], features)
     other = [stc.copy() for stc in stcs[:4]]

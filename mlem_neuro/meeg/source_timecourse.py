@@ -267,10 +267,13 @@ def stacked_estimates(stcs):
             _check_same_sources(first, stc, index)
         if data is None:
             parts.append(np.asarray(stc.data, dtype=np.float32))
-        else:
+        elif index < size:
             data[index] = stc.data
+        n_read = index + 1
     if first is None:
         raise ValueError("stcs is empty: give one source estimate per epoch.")
+    if data is not None and n_read != size:
+        raise ValueError(f"stcs has length {size} but gave {n_read} estimates; give one per epoch.")
     return (np.stack(parts) if data is None else data), first
 
 
