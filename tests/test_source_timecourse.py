@@ -75,7 +75,9 @@ def test_labels_peak_in_the_planted_window(planted):
         ),
         mne.Label(stcs[0].vertices[1], hemi="rh", name="patch-rh"),
     ]
-    result = source_timecourse(stcs, features, labels=labels, window=0.05, step=0.05, cv=3)
+    result = source_timecourse(
+        stcs, features, labels=labels, window=0.05, step=0.05, cv=3, random_state=0
+    )
     table = result.to_dataframe()
     assert list(table.columns[:3]) == ["label", "time", "score"]
     best = table.loc[table.groupby("label")["score"].idxmax()].set_index("label")
@@ -92,7 +94,7 @@ def test_result_folders_hold_mne_estimates_figures_and_a_report(planted, tmp_pat
 
     stcs, features, vertex, _, _ = planted
     result = source_timecourse(
-        stcs, features, radius=6.0, window=0.1, step=0.1, cv=None, n_repeats=1
+        stcs, features, radius=6.0, window=0.1, step=0.1, cv=None, n_repeats=1, random_state=0
     )
     folder = result.save(tmp_path / "sources")
     read = mne.read_source_estimate(folder / "score")
@@ -161,7 +163,7 @@ def test_timecourse_command_computes_source_estimates_through_an_inverse(simulat
     out = folder / "out"
     command = ["timecourse", str(folder / "sim-epo.fif"), "--metadata", "animate"]
     command += ["--inverse", str(folder / "sim-inv.fif"), "--source-radius", "10"]
-    command += ["--window", "0.1", "--step", "0.1", "--cv", "3", "--n-repeats", "1"]
+    command += ["--window", "0.1", "--step", "0.1", "--cv", "3", "--n-repeats", "1", "--seed", "0"]
     assert main([*command, "--out", str(out), "--quiet"]) == 0
     score = mne.read_source_estimate(out / "score")
     window = np.argmin(np.abs(score.times - 0.25))
@@ -227,7 +229,7 @@ def test_bids_studies_run_in_source_space_with_each_subjects_inverse(
         str(derivatives),
     ]
     command += ["--source-radius", "10", "--window", "0.1", "--step", "0.1", "--cv", "3"]
-    command += ["--n-repeats", "1", "--no-report", "--quiet", "--workers", "1"]
+    command += ["--n-repeats", "1", "--no-report", "--quiet", "--workers", "1", "--seed", "0"]
     assert main(command) == 2
     assert "sub-02: no inverse operator (*task-sim*inv.fif)" in capsys.readouterr().err
     assert main([*command, "--participant-label", "01"]) == 0
@@ -262,7 +264,15 @@ def test_volume_estimates_get_balls_and_volume_stc_files(tmp_path):
     with pytest.raises(ValueError, match="Volume source estimates need src"):
         source_timecourse(stcs, features, radius=10.5)
     result = source_timecourse(
-        stcs, features, src=src, radius=10.5, window=0.05, step=0.05, cv=3, n_repeats=1
+        stcs,
+        features,
+        src=src,
+        radius=10.5,
+        window=0.05,
+        step=0.05,
+        cv=3,
+        n_repeats=1,
+        random_state=0,
     )
     score = result.to_stc()
     assert isinstance(score, mne.VolSourceEstimate)

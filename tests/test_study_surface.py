@@ -84,7 +84,16 @@ def test_fsnative_runs_use_the_subjects_own_surfaces(tmp_path):
 def test_bids_command_lists_surface_spaces_and_runs_surface_rois(surface_study, tmp_path, capsys):
     out = tmp_path / "out"
     common = [str(surface_study), str(out), "participant", "--task", "objects"]
-    common += ["--features", "animate,size", "--quiet", "--n-repeats", "1", "--no-report"]
+    common += [
+        "--features",
+        "animate,size",
+        "--quiet",
+        "--n-repeats",
+        "1",
+        "--no-report",
+        "--seed",
+        "0",
+    ]
     assert main(["bids", *common, "--analysis", "searchlight"]) == 2
     error = capsys.readouterr().err
     assert "fsaverage5" in error and "MNI152NLin2009cAsym" in error and "--space" in error

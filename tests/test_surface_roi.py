@@ -69,7 +69,9 @@ def planted(tmp_path_factory):
 
 def test_surface_regions_find_the_planted_one_in_its_hemisphere_only(planted):
     image, features, atlases, _ = planted
-    result = roi_analysis(image, features, [atlases["right"], atlases["left"]], cv=3)
+    result = roi_analysis(
+        image, features, [atlases["right"], atlases["left"]], cv=3, random_state=0
+    )
     table = result.to_dataframe().set_index("label")
     assert list(table.index) == ["L_target", "L_other", "R_target", "R_other"]
     assert table.loc["L_target", "score"] > 0.3
@@ -97,7 +99,7 @@ def test_label_giftis_and_annotations_give_the_same_regions(planted, tmp_path):
 
 def test_surface_regions_save_the_volume_table_and_a_map_on_the_cortex(planted, tmp_path):
     image, features, atlases, _ = planted
-    result = roi_analysis(image, features, atlases, cv=None, n_repeats=1)
+    result = roi_analysis(image, features, atlases, cv=None, n_repeats=1, random_state=0)
     folder = result.save(tmp_path / "roi")
     table = pd.read_csv(folder / "roi.tsv", sep="\t")
     assert list(table.columns[:4]) == [
@@ -136,7 +138,7 @@ def test_roi_command_takes_gifti_patterns_and_annotations(planted, tmp_path):
     features.astype(int).to_csv(tmp_path / "features.csv", index=False)
     out = tmp_path / "out"
     command = ["roi", *map(str, files), "--features", str(tmp_path / "features.csv")]
-    command += ["--atlas", f"{atlases['left']},{atlases['right']}", "--cv", "3"]
+    command += ["--atlas", f"{atlases['left']},{atlases['right']}", "--cv", "3", "--seed", "0"]
     assert main([*command, "--out", str(out), "--quiet"]) == 0
     table = pd.read_csv(out / "roi.tsv", sep="\t").set_index("label")
     assert table["score"].idxmax() == "L_target"
@@ -173,7 +175,7 @@ def test_vertices_without_data_are_counted_and_empty_regions_named(planted):
     labels["right"][np.flatnonzero(np.isfinite(np.asarray(image.data.parts["right"])[:, 0]))] = 5
     atlas = SurfaceImage(mesh=image.mesh, data=labels)
     with pytest.warns(UserWarning, match=r"35 vertices .* Region\(s\) \['L_4'\] have no vertex"):
-        result = roi_analysis(image, features, atlas, n_repeats=1)
+        result = roi_analysis(image, features, atlas, n_repeats=1, random_state=0)
     table = result.to_dataframe().set_index("label")
     assert list(table.index) == ["L_3", "R_5"]
     assert (
