@@ -9,6 +9,7 @@ from ..core import FitOptions, UnitResults, check_feature_rows, fit_units, recor
 from ..outputs import file_stem, fit_parameters, open_result_folder
 from ..units import channel_time_units, time_windows
 from .sources import SourceSpace, source_label_units, source_neighbourhoods, source_space
+from .timecourse import check_epoch_groups
 
 __all__ = ["SourceTimecourseResult", "source_timecourse"]
 
@@ -207,7 +208,7 @@ def source_timecourse(
         data, first = stacked_estimates(stcs)
         n_epochs, n_sources, n_times = data.shape
         features = check_feature_rows(features, n_epochs, sample="epoch")
-        groups = _check_groups(groups, n_epochs)
+        groups = check_epoch_groups(groups, n_epochs)
         kind = "volume" if type(first).__name__ == "VolSourceEstimate" else "surface"
         space = source_space(first.vertices, kind, first.subject, src)
         mode, places, names = _places(space, radius, labels)
@@ -292,17 +293,6 @@ def _check_same_sources(first, stc, index):
             f"stcs[{index}] has {stc.data.shape[1]} times from {stc.tmin:g} s, stcs[0] has "
             f"{first.data.shape[1]} from {first.tmin:g} s; every epoch must have the same times."
         )
-
-
-def _check_groups(groups, n_epochs):
-    if groups is None:
-        return None
-    groups = np.asarray(groups)
-    if groups.shape != (n_epochs,):
-        raise ValueError(
-            f"groups must have one label per epoch, shape ({n_epochs},), got {groups.shape}."
-        )
-    return groups
 
 
 def _places(space, radius, labels):

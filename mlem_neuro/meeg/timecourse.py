@@ -314,11 +314,26 @@ def _groups(epochs, groups):
                 f"groups={groups!r} is not a metadata column of the epochs (columns: {available})."
             )
         return epochs.metadata[groups].to_numpy()
+    return check_epoch_groups(groups, len(epochs))
+
+
+def check_epoch_groups(groups, n_epochs):
+    """``groups`` as an array of one label per epoch, or None.
+
+    Parameters
+    ----------
+    groups : array-like of shape (n_epochs,) or None
+    n_epochs : int
+
+    Returns
+    -------
+    array of shape (n_epochs,) or None
+    """
     if groups is None:
         return None
     groups = np.asarray(groups)
-    if groups.shape != (len(epochs),):
+    if groups.shape != (n_epochs,):
         raise ValueError(
-            f"groups must have one label per epoch, shape ({len(epochs)},), got {groups.shape}."
+            f"groups must have one label per epoch, shape ({n_epochs},), got {groups.shape}."
         )
     return groups

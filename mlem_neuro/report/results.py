@@ -131,31 +131,44 @@ def _searchlight(stored):
     return items
 
 
-def _surface_searchlight(stored):
-    """The saved figure of the score on the cortex, and the best discs."""
+def _saved_figures(stored, figures):
+    """Report items of the figures a result folder saved, those of ``figures`` it holds.
+
+    Parameters
+    ----------
+    stored : StoredResult
+    figures : dict of str to (str, str)
+        File name of each figure to its title and caption, in report order.
+
+    Returns
+    -------
+    list of Item
+    """
     import matplotlib.image
 
-    items = []
-    if stored.has("surface_searchlight.png"):
-        items.append(
-            Item(
-                "Score on the cortex",
-                figure=matplotlib.image.imread(stored.file("surface_searchlight.png")),
-                caption="Held-out (or in-sample) score of the disc around each vertex, lateral "
-                "and medial views; vertices without signal are blank.",
-            )
-        )
+    return [
+        Item(title, figure=matplotlib.image.imread(stored.file(name)), caption=caption)
+        for name, (title, caption) in figures.items()
+        if stored.has(name)
+    ]
+
+
+def _surface_searchlight(stored):
+    """The saved figures of the score and importances on the cortex, and the best discs."""
     results = stored.unit_results()
+    figures = {
+        "surface_searchlight.png": (
+            "Score on the cortex",
+            "Held-out (or in-sample) score of the disc around each vertex, lateral and medial "
+            "views; vertices without signal are blank.",
+        )
+    }
     for term in results.term_names:
-        name = f"surface_importance_{file_stem(term)}.png"
-        if stored.has(name):
-            items.append(
-                Item(
-                    f"Importance of {term} on the cortex",
-                    figure=matplotlib.image.imread(stored.file(name)),
-                    caption="Drop in the disc's score when the term's distances are shuffled.",
-                )
-            )
+        figures[f"surface_importance_{file_stem(term)}.png"] = (
+            f"Importance of {term} on the cortex",
+            "Drop in the disc's score when the term's distances are shuffled.",
+        )
+    items = _saved_figures(stored, figures)
     centres = stored.array("disc_centres")
     chosen = best_units(results.scores, 10)
     table = results.to_dataframe().iloc[chosen]
@@ -182,29 +195,26 @@ def _best_units_table(result, centres, n=10):
 
 def _roi(stored):
     """Regions of a volume or surface atlas: their scores, their table, and on the cortex."""
-    import matplotlib.image
-
     from ..fmri.plotting import plot_regions
 
     table = stored.table("roi")
     items = [Item("Regions", figure=plot_regions(table))]
-    if stored.has("roi_surface.png"):
-        items.append(
-            Item(
+    items += _saved_figures(
+        stored,
+        {
+            "roi_surface.png": (
                 "Regions on the cortex",
-                figure=matplotlib.image.imread(stored.file("roi_surface.png")),
-                caption="Score of each region painted on its vertices, lateral and medial "
-                "views; vertices outside the regions are blank.",
+                "Score of each region painted on its vertices, lateral and medial views; "
+                "vertices outside the regions are blank.",
             )
-        )
+        },
+    )
     items.append(Item("Region table", html=table_html(table)))
     return items
 
 
 def _source_timecourse(stored):
     """The saved figures of the peak's time course and map, and the best places and times."""
-    import matplotlib.image
-
     figures = {
         "source_timecourse.png": (
             "Time course at the peak",
@@ -217,11 +227,7 @@ def _source_timecourse(stored):
             "spacing), lateral and medial views.",
         ),
     }
-    items = [
-        Item(title, figure=matplotlib.image.imread(stored.file(name)), caption=caption)
-        for name, (title, caption) in figures.items()
-        if stored.has(name)
-    ]
+    items = _saved_figures(stored, figures)
     table = stored.table("source_timecourse")
     best = table.iloc[best_units(table["score"].to_numpy(), 10)]
     items.append(Item("Best places", html=table_html(best.round(4))))
@@ -314,8 +320,6 @@ def _group_maps(stored):
 
 def _group_surface_maps(stored):
     """The saved figures of the t map and the corrected p-values on the cortex, and clusters."""
-    import matplotlib.image
-
     figures = {
         "group_t.png": ("Group t on the cortex", "One-sample t of each tested vertex."),
         "group_logp.png": (
@@ -324,11 +328,7 @@ def _group_surface_maps(stored):
             "vertices with p < 0.05 (-log10 p above 1.3); the cortex is blank where none is.",
         ),
     }
-    items = [
-        Item(title, figure=matplotlib.image.imread(stored.file(name)), caption=caption)
-        for name, (title, caption) in figures.items()
-        if stored.has(name)
-    ]
+    items = _saved_figures(stored, figures)
     items.append(Item("Clusters", html=table_html(stored.table("clusters"))))
     return items
 
