@@ -51,9 +51,10 @@ def _bytes_per_row(n_pairs, n_stimuli, widest, dtype):
         between_patterns = 2 * n_stimuli**2
     else:
         between_patterns = 3 * PAIRS_PER_DIFFERENCE * widest
-    # Distances, soft ranks and gradients; patterns; the int64 sort positions and
-    # int32 counts behind SubsetRanks.
-    elements = 12 * n_pairs + between_patterns + n_stimuli * widest
+    # Distances, soft ranks, gradients and SubsetRanks' counted ranks; patterns. Then
+    # SubsetRanks' int64 sort order and positions, its member counts (int16 or int32,
+    # twice) and the int64 sorted positions of a subset's members.
+    elements = 13 * n_pairs + between_patterns + n_stimuli * widest
     return element_bytes * elements + 36 * n_pairs
 
 

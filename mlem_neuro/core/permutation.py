@@ -10,6 +10,7 @@ permutation test cost no more distance computations and no more sorts than
 the real fit.
 """
 
+import dataclasses
 import functools
 import math
 
@@ -24,6 +25,7 @@ __all__ = [
     "orders_and_pair_index",
     "permuted_pair_index",
     "SubsetRanks",
+    "ScratchBuffers",
 ]
 
 
@@ -148,10 +150,14 @@ class SubsetRanks:
     ----------
     neural : tensor of shape (n_units, n_pairs)
         Neural distances of the pool's pairs, one row per unit.
+    scratch : ScratchBuffers, optional
+        Where the counting keeps its large temporaries; share one between the
+        chunks of a fit.
     """
 
-    def __init__(self, neural):
+    def __init__(self, neural, scratch=None):
         self.neural = neural
+        self.scratch = scratch or ScratchBuffers()
         sorted_values, order = sort_rows(neural)
         self.order = order
         self.dtype = neural.dtype
@@ -161,7 +167,14 @@ class SubsetRanks:
         )
         # Units whose distances tie, and the runs of equal values in their sorted rows.
         self.tied, self.run_first, self.run_last = tied_run_bounds(sorted_values)
-        self.in_run = self.run_first != self.run_last
+        # Every pool pair that ties with another: its unit, sorted position and run.
+        row, at = (self.run_first != self.run_last).nonzero(as_tuple=True)
+        self.ties = _PoolTies(
+            unit=self.tied[row],
+            at=at,
+            first=self.run_first[row, at],
+            last=self.run_last[row, at],
+        )
 
     @functools.cached_property
     def all_ranks(self):
@@ -199,34 +212,95 @@ class SubsetRanks:
             return standardise_rows(rankdata(chosen_values))
         # Walk each unit's pool in sorted order, counting the members of each subset met so far:
         # a member's count when it is met is its rank within the subset.
-        chosen = self.position[:, pairs]  # sorted position of each member, per unit
         counter = torch.int16 if n_pairs < 2**15 else torch.int32
-        inside = torch.zeros(n_subsets, n_pairs, dtype=counter, device=pairs.device)
+        device, scratch = pairs.device, self.scratch
+        sorted_shape = (n_units, n_subsets, n_pairs)
+        inside = torch.zeros(n_subsets, n_pairs, dtype=counter, device=device)
         inside.scatter_(1, pairs, 1)
-        member = inside[:, self.order].transpose(0, 1)  # (n_units, n_subsets, n_pairs), sorted
-        count = member.cumsum(dim=2, dtype=counter)
-        ranks = count.gather(2, chosen).to(self.dtype)
-        # Without ties the ranks within a subset are 1 ... n_chosen: centre and norm are known.
-        norm = math.sqrt(n_chosen * (n_chosen**2 - 1) / 12)
-        standardised = (ranks - (n_chosen + 1) / 2) / norm
+        member = torch.gather(
+            inside.expand(sorted_shape),
+            2,
+            self.order[:, None].expand(sorted_shape),
+            out=scratch.get("member", sorted_shape, counter, device),
+        )
+        count = torch.cumsum(
+            member, dim=2, dtype=counter, out=scratch.get("count", sorted_shape, counter, device)
+        )
+        sorted_ranks = scratch.get("sorted_ranks", sorted_shape, self.dtype, device).copy_(count)
+        # The ranks within a subset have mean (n + 1) / 2 and, without ties, sum of squared
+        # deviations n (n^2 - 1) / 12; each run of t tied members lowers it by (t^3 - t) / 12.
+        squares = torch.full(
+            (n_units, n_subsets), n_chosen * (n_chosen**2 - 1), dtype=torch.float64, device=device
+        )
         if len(self.tied):
-            self._average_tied_members(ranks, chosen, member, count)
-            tied_rows = ranks[self.tied].reshape(-1, n_chosen)
-            standardised[self.tied] = standardise_rows(tied_rows).reshape(-1, n_subsets, n_chosen)
-        return standardised.reshape(n_units * n_subsets, n_chosen)
+            self._average_tied_members(sorted_ranks, member, count, squares)
+        chosen = torch.gather(
+            self.position[:, None].expand(n_units, n_subsets, n_pairs),
+            2,
+            pairs.expand(n_units, n_subsets, n_chosen),
+            out=scratch.get("chosen", (n_units, n_subsets, n_chosen), torch.long, device),
+        )  # sorted position of each member, per unit
+        ranks = sorted_ranks.gather(2, chosen)
+        ranks -= (n_chosen + 1) / 2
+        ranks /= (
+            (squares / 12).sqrt().clamp_min(torch.finfo(self.dtype).tiny).to(self.dtype)[:, :, None]
+        )
+        return ranks.reshape(n_units * n_subsets, n_chosen)
 
-    def _average_tied_members(self, ranks, chosen, member, count):
+    def _average_tied_members(self, sorted_ranks, member, count, squares):
         """Give the members that tie within a subset their average rank, in place.
 
         Float32 distances over thousands of pairs tie in most units, but only
-        in a few pairs each: only those members are recounted.
+        in a few pairs each: only those positions of the sorted pool are
+        recounted, and the sums of squared deviations of their subsets
+        corrected.
+
+        Parameters
+        ----------
+        sorted_ranks, member, count : tensors of shape (n_units, n_subsets, n_pairs)
+            In each unit's sorted order: the ranks to correct, whether the pair
+            is in the subset, and how many members come up to it.
+        squares : float64 tensor of shape (n_units, n_subsets)
         """
-        chosen_tied = chosen[self.tied]
-        n_tied, n_subsets, n_chosen = chosen_tied.shape
-        in_run = self.in_run.gather(1, chosen_tied.reshape(n_tied, -1))
-        row, subset, item = in_run.reshape(chosen_tied.shape).nonzero(as_tuple=True)
-        unit, at = self.tied[row], chosen_tied[row, subset, item]
-        first, last = self.run_first[row, at], self.run_last[row, at]
-        before = count[unit, subset, first] - member[unit, subset, first]
-        in_subset = count[unit, subset, last] - before
-        ranks[unit, subset, item] = (before + (in_subset + 1) / 2).to(ranks.dtype)
+        ties = self.ties
+        before = count[ties.unit, :, ties.first] - member[ties.unit, :, ties.first]
+        tied_with = (count[ties.unit, :, ties.last] - before).to(torch.float64)
+        sorted_ranks[ties.unit, :, ties.at] = (before + (tied_with + 1) / 2).to(self.dtype)
+        # A run of t members holds t of these terms, t (t^2 - 1) in all.
+        in_subset = member[ties.unit, :, ties.at].to(torch.float64)
+        squares.index_add_(0, ties.unit, -in_subset * (tied_with**2 - 1))
+
+
+@dataclasses.dataclass(frozen=True)
+class _PoolTies:
+    """The pool pairs that tie with another pair of their unit, one entry per (unit, pair).
+
+    ``at`` is the pair's position in its unit's sorted order; ``first`` and
+    ``last`` bound the run of equal distances it belongs to.
+    """
+
+    unit: torch.Tensor
+    at: torch.Tensor
+    first: torch.Tensor
+    last: torch.Tensor
+
+
+class ScratchBuffers:
+    """Large temporaries kept from one call to the next.
+
+    A fresh tensor of tens of MiB is mapped anew by the allocator and its pages
+    faulted in on first write; for the counting passes of a permutation test,
+    which fill such tensors once per fold and block of permuted copies, that
+    took about a third of the time. Reused buffers are faulted in once.
+    """
+
+    def __init__(self):
+        self._buffers = {}
+
+    def get(self, name, shape, dtype, device):
+        """A tensor of ``shape``, ``dtype`` and ``device`` to overwrite."""
+        size = math.prod(shape)
+        buffer = self._buffers.get(name)
+        if buffer is None or (buffer.dtype, buffer.device) != (dtype, device) or len(buffer) < size:
+            buffer = self._buffers[name] = torch.empty(size, dtype=dtype, device=device)
+        return buffer[:size].view(shape)
