@@ -69,6 +69,21 @@ def test_null_fits_equal_fits_of_permuted_patterns(planted_units):
         np.testing.assert_allclose(batched.null_scores[index], direct.scores, atol=1e-5)
 
 
+def test_closed_form_null_fits_keep_real_training_scores(planted_units):
+    # Without steps only the real rows' training scores are computed: they must be the
+    # plain fit's, and the null copies' held-out scores those of the permuted patterns.
+    features, Y, units = planted_units
+    orders = permutation_orders(len(Y), 3, random_state=0)
+    options = dict(cv=3, random_state=0, n_repeats=0, max_steps=1)
+    batched = fit_units(features, Y, units, permutations=orders[1:], **options)
+    plain = fit_units(features, Y, units, **options)
+    assert np.isfinite(batched.train_scores).all()
+    np.testing.assert_allclose(batched.train_scores, plain.train_scores, atol=1e-6)
+    np.testing.assert_allclose(batched.scores, plain.scores, atol=1e-6)
+    direct = fit_units(features, Y[orders[2].numpy()], units, **options)
+    np.testing.assert_allclose(batched.null_scores[1], direct.scores, atol=1e-5)
+
+
 def test_permutation_pvalues_count_exceedances():
     observed = np.array([0.5, 0.1])
     null = np.array([[0.2, 0.3], [0.6, 0.0], [0.1, 0.05], [0.0, 0.1]])

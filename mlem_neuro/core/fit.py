@@ -12,7 +12,7 @@ from .chunks import plan_chunks, rows_per_chunk
 from .evaluation import EvaluationPairs, importance_pairs_for_precision, score_weights
 from .folds import fold_pairs, make_folds, warn_about_degenerate_folds, warn_about_small_folds
 from .options import FitOptions, make_generator
-from .permutation import SubsetRanks, orders_and_pair_index
+from .permutation import ScratchBuffers, SubsetRanks, orders_and_pair_index
 from .problem import Problem
 from .progress import FitProgress
 from .regression import fit_regression
@@ -203,6 +203,7 @@ class _ChunkFit:
         self.terms = problem.terms(layout).to(device, self.dtype)
         self.settings = TrainingSettings.from_options(options, layout)
         self.streams = RandomStreams(generator)
+        self.scratch = ScratchBuffers()
 
     def run(self, folds, permutations, generalize, checkpoint, cross_validated):
         problem = self.problem
@@ -321,7 +322,7 @@ class _ChunkFit:
         neural = neural.masked_fill(directionless[:, None], 0.0)  # fitted as flat, reported NaN
         self.collector.directionless[members] = directionless.cpu().numpy()
         self.collector.flat[members] = (neural.amax(dim=1) == neural.amin(dim=1)).cpu().numpy()
-        ranker = SubsetRanks(neural)
+        ranker = SubsetRanks(neural, self.scratch)
         rows = rows_per_chunk(neural.shape[1], self.problem.n_stimuli, neural.dtype, self.device)
         block = max(1, min(len(self.orders), rows // len(members)))
         for start in range(0, len(self.orders), block):
@@ -334,6 +335,11 @@ class _ChunkFit:
 
     def _fit_fold(self, ranker, members, start, block_index, fold, train, test, progress):
         settings, collector = self.settings, self.collector
+        shape = (len(members), len(block_index))
+        # Rows are unit-major; each unit's first row of the first block is the real data.
+        real = torch.arange(
+            0, shape[0] * shape[1] if start == 0 else 0, shape[1], device=self.device
+        )
         if self.options.method == "mlem":
             weights, best, unit_steps = fit_metrics(
                 self.terms[train],
@@ -344,6 +350,7 @@ class _ChunkFit:
                 ranked=True,
                 on_step=progress.step,
                 pairs_per_step=self.pairs_per_step,
+                scored_rows=real,
             )
         else:
             weights, best, unit_steps = self._regress(ranker, block_index, train)
@@ -351,9 +358,7 @@ class _ChunkFit:
         baseline, importance, spread = self._score(
             weights, self.evaluations[fold], ranks, self.streams.generator(fold, "importance")
         )
-        shape = (len(members), len(block_index))
         if start == 0:
-            real = torch.arange(0, shape[0] * shape[1], shape[1], device=weights.device)
             collector.store(
                 fold,
                 members,

@@ -91,6 +91,7 @@ def fit_metrics(
     ranked=False,
     on_step=None,
     pairs_per_step=None,
+    scored_rows=None,
 ):
     """Learn a metric for every unit.
 
@@ -116,6 +117,11 @@ def fit_metrics(
         number of units still improving.
     pairs_per_step : int, optional
         Pairs of each sampled step (default ``pairs_per_batch``).
+    scored_rows : long tensor, optional
+        The rows whose training score is wanted. A grouped fit without steps
+        (``max_steps=1``, the closed-form start) scores only these and gives
+        the others NaN: the null copies of a permutation test need no training
+        score. Default: every row.
 
     Returns
     -------
@@ -136,10 +142,10 @@ def fit_metrics(
         return fit_sampled(terms, ranks, settings, step, generator, on_step)
     group_terms, group_of_pair, counts = grouping
     targets = group_sums(ranks, group_of_pair, len(counts))
-    return _fit_grouped(group_terms, counts, targets, settings, on_step)
+    return _fit_grouped(group_terms, counts, targets, settings, on_step, scored_rows)
 
 
-def _fit_grouped(group_terms, counts, targets, settings, on_step):
+def _fit_grouped(group_terms, counts, targets, settings, on_step, scored_rows):
     """Every step over every pair, through the groups of pairs that share their terms.
 
     Starts at the closed-form Pearson optimum and refines by batched BFGS
@@ -150,12 +156,21 @@ def _fit_grouped(group_terms, counts, targets, settings, on_step):
     start = closed_form_start(group_terms, targets, layout, counts=counts)
     decay = settings.weight_decay
 
+    def soft_spearman(parameters, rows):
+        predicted = layout.weights(parameters) @ group_terms.T
+        soft_ranks = scaled_soft_rank(predicted, settings.regularization, counts)
+        return pearson_rows(soft_ranks, targets[rows], counts)
+
+    if settings.max_steps == 1 and scored_rows is not None:
+        scores = start.new_full((len(start),), torch.nan)
+        scores[scored_rows] = soft_spearman(start[scored_rows], scored_rows)
+        unit_steps = torch.ones(len(start), dtype=torch.long, device=start.device)
+        return layout.weights(start), scores, unit_steps
+
     def objective(parameters, rows):
         with torch.enable_grad():
             parameters = parameters.detach().requires_grad_(True)
-            predicted = layout.weights(parameters) @ group_terms.T
-            soft_ranks = scaled_soft_rank(predicted, settings.regularization, counts)
-            scores = pearson_rows(soft_ranks, targets[rows], counts)
+            scores = soft_spearman(parameters, rows)
             if decay:
                 scores = scores - decay / 2 * (parameters**2).sum(dim=1)
             (gradient,) = torch.autograd.grad(scores.sum(), parameters)
