@@ -38,6 +38,19 @@ def test_one_row_order_ranks_under_any_counts_as_a_fresh_ranking():
         torch.testing.assert_close(order.weighted_ranks(counts)[:, kept], expected)
 
 
+def test_row_order_pools_ties_only_in_the_rows_that_have_them():
+    generator = torch.Generator().manual_seed(5)
+    values = torch.randn(5, 30, generator=generator, dtype=torch.float64)
+    values[[1, 3], :12] = 0.25  # ties in two rows of five
+    order = RowOrder(values)
+    counts = torch.randint(0, 4, (30,), generator=generator)
+    kept = counts > 0
+    expanded = values[:, kept].repeat_interleave(counts[kept], dim=1)
+    expected = scipy.stats.rankdata(expanded.numpy(), axis=1)
+    got = order.weighted_ranks(counts)[:, kept].repeat_interleave(counts[kept], dim=1)
+    np.testing.assert_allclose(got.numpy(), expected)
+
+
 def test_rankdata_matches_scipy_with_ties():
     values = torch.randint(0, 6, (5, 40), generator=torch.Generator().manual_seed(0)).double()
     expected = scipy.stats.rankdata(values.numpy(), axis=1)

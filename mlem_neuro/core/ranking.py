@@ -145,7 +145,8 @@ class RowOrder:
     def __init__(self, values):
         self.values = values
         sorted_values, self.order = sort_rows(values)
-        self.first, self.last = _run_bounds(sorted_values)
+        # Rows with equal values, and the runs in them: the other rows need no pooling.
+        self.tied, self.first, self.last = tied_run_bounds(sorted_values)
         self.dtype = values.dtype
 
     def weighted_ranks(self, counts):
@@ -165,11 +166,14 @@ class RowOrder:
         ranks : tensor of shape (n_rows, n_groups)
             The average rank, among all ``counts.sum()`` copies, of each group.
         """
-        sorted_counts = counts.to(self.dtype)[self.order]
+        sorted_counts = counts.to(self.dtype).expand(self.order.shape).gather(1, self.order)
         upto = sorted_counts.cumsum(dim=1)
-        before_run = upto.gather(1, self.first) - sorted_counts.gather(1, self.first)
-        run_size = upto.gather(1, self.last) - before_run
-        sorted_ranks = before_run + (run_size + 1) / 2
+        sorted_ranks = upto - (sorted_counts - 1) / 2
+        if len(self.tied):
+            tied_upto, tied_counts = upto[self.tied], sorted_counts[self.tied]
+            before_run = tied_upto.gather(1, self.first) - tied_counts.gather(1, self.first)
+            run_size = tied_upto.gather(1, self.last) - before_run
+            sorted_ranks[self.tied] = before_run + (run_size + 1) / 2
         return torch.empty_like(sorted_ranks).scatter_(1, self.order, sorted_ranks)
 
 
