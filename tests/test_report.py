@@ -176,7 +176,9 @@ def test_methods_paragraph_says_how_each_kind_of_fit_ran():
     assert "closed-form optimum of the Pearson correlation with neural ranks;" in exact
     assert "grouped by feature-distance pattern" in exact
     assert "by BFGS with a backtracking line search per unit" in exact
-    assert "after 2 iterations in a row without an improvement of 0.0001" in exact
+    assert "stopped at the first iteration without an improvement of 0.0001" in exact
+    patient = methods_of(features > 0.5, Y, n_repeats=2, patience=3)
+    assert "stopped after 3 iterations in a row without an improvement of 0.0001" in patient
     assert "AdamW" not in exact
     assert "(2 shuffles)" in exact
 

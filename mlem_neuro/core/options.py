@@ -18,6 +18,10 @@ NEURAL_DISTANCES = ("euclidean", "sqeuclidean", "correlation", "cosine", "manhat
 MISSING_POLICIES = ("raise", "zero")
 #: How a unit's metric is learned: MLEM, or a least-squares baseline.
 METHODS = ("mlem", "nnls", "ols")
+#: BFGS iterations in a row without a rise of ``tol`` after which a grouped fit stops
+#: (``patience="auto"``). One: on the searchlight benchmark a second such iteration changed
+#: held-out maps by r < 0.0004 and cost a fifth of the time (benchmarks/RESULTS.md).
+GROUPED_PATIENCE = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +91,7 @@ class FitOptions:
         Budget of evaluations (grouped) or steps (sampled) of each fit.
     patience : "auto" or int
         Grouped (exact) fits: BFGS iterations in a row without an improvement
-        of ``tol`` after which a unit stops ("auto": 2). Sampled fits: steps
+        of ``tol`` after which a unit stops ("auto": 1). Sampled fits: steps
         without improvement of the evaluation score ("auto": 30, i.e. 3
         evaluations, see :mod:`mlem_neuro.core.sampled`). The best
         parameters are kept.

@@ -26,6 +26,7 @@ import torch
 
 from .grouping import group_pairs, group_sums
 from .metric import TermLayout
+from .options import GROUPED_PATIENCE
 from .quasi_newton import maximise
 from .ranking import pearson_rows, rankdata, scaled_soft_rank, standardise_rows
 from .sampled import fit_sampled
@@ -35,21 +36,18 @@ __all__ = [
     "TrainingSettings",
     "fit_metrics",
     "training_mode",
-    "PATIENCE",
 ]
-
-#: BFGS iterations in a row without a rise of ``tol`` after which a grouped fit stops.
-PATIENCE = 2
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainingSettings:
     """Optimisation settings shared by every unit (see :func:`mlem_neuro.fit_units`).
 
-    ``patience`` None picks :data:`PATIENCE` for grouped (BFGS) fits and the
-    sampled mode's own default otherwise. ``learning_rate`` is the sampled
-    mode's AdamW step size; ``weight_decay`` is AdamW's decay there and an l2
-    penalty ``weight_decay / 2 * ||parameters||**2`` on the grouped objective.
+    ``patience`` None picks :data:`~mlem_neuro.core.options.GROUPED_PATIENCE`
+    for grouped (BFGS) fits and the sampled mode's own default otherwise.
+    ``learning_rate`` is the sampled mode's AdamW step size; ``weight_decay``
+    is AdamW's decay there and an l2 penalty
+    ``weight_decay / 2 * ||parameters||**2`` on the grouped objective.
     """
 
     layout: TermLayout
@@ -181,7 +179,7 @@ def _fit_grouped(group_terms, counts, targets, settings, on_step, scored_rows):
         start,
         settings.max_steps,
         settings.tol,
-        settings.patience or PATIENCE,
+        settings.patience or GROUPED_PATIENCE,
         on_step=on_step,
     )
     scores = values + decay / 2 * (parameters**2).sum(dim=1)  # the soft Spearman itself

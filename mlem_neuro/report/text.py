@@ -4,6 +4,8 @@ import html
 
 import pandas as pd
 
+from ..core.options import GROUPED_PATIENCE
+
 __all__ = [
     "methods_paragraph",
     "headline",
@@ -227,12 +229,15 @@ def _mlem_sentence(summary):
     training = summary.get("fit_info", {}).get("training", "")
     patience = options.get("patience")
     if training.startswith("exact"):
-        patience = 2 if patience == "auto" else patience
+        patience = GROUPED_PATIENCE if patience == "auto" else patience
+        stalls = (
+            "at the first iteration" if patience == 1 else f"after {patience} iterations in a row"
+        )
         return (
             "Each fit started from the closed-form optimum of the Pearson correlation with "
             "neural ranks; every step used every training pair, grouped by feature-distance "
             f"pattern ({training.removeprefix('exact over ')} in the first fold). A unit "
-            f"stopped after {patience} iterations in a row without an improvement of "
+            f"stopped {stalls} without an improvement of "
             f"{options.get('tol')} of its training score, or when its line search found no "
             f"rise (at most {options.get('max_steps')} evaluations). W is scaled to unit "
             "Frobenius norm."
