@@ -8,6 +8,7 @@ import torch
 
 from mlem_neuro import fit_units
 from mlem_neuro.cli import main
+from mlem_neuro.core import chunks
 from mlem_neuro.core.evaluation import standardised_ranks
 from mlem_neuro.core.permutation import SubsetRanks, permutation_orders
 from mlem_neuro.outputs import ResultFolder
@@ -69,7 +70,7 @@ def test_null_fits_equal_fits_of_permuted_patterns(planted_units):
         np.testing.assert_allclose(batched.null_scores[index], direct.scores, atol=1e-5)
 
 
-def test_closed_form_null_fits_keep_real_training_scores(planted_units):
+def test_closed_form_null_fits_keep_real_training_scores(planted_units, monkeypatch):
     # Without steps only the real rows' training scores are computed: they must be the
     # plain fit's, and the null copies' held-out scores those of the permuted patterns.
     features, Y, units = planted_units
@@ -82,6 +83,11 @@ def test_closed_form_null_fits_keep_real_training_scores(planted_units):
     np.testing.assert_allclose(batched.scores, plain.scores, atol=1e-6)
     direct = fit_units(features, Y[orders[2].numpy()], units, **options)
     np.testing.assert_allclose(batched.null_scores[1], direct.scores, atol=1e-5)
+    # A budget of a few rows splits the orders into blocks: the later ones hold no real row.
+    monkeypatch.setattr(chunks, "BYTES_PER_CHUNK", 1)
+    blocked = fit_units(features, Y, units, permutations=orders[1:], **options)
+    np.testing.assert_allclose(blocked.train_scores, plain.train_scores, atol=1e-6)
+    np.testing.assert_allclose(blocked.null_scores, batched.null_scores, atol=1e-6)
 
 
 def test_permutation_pvalues_count_exceedances():

@@ -161,7 +161,8 @@ def _fit_grouped(group_terms, counts, targets, settings, on_step, scored_rows):
 
     if settings.max_steps == 1 and scored_rows is not None:
         scores = start.new_full((len(start),), torch.nan)
-        scores[scored_rows] = soft_spearman(start[scored_rows], scored_rows)
+        if len(scored_rows):
+            scores[scored_rows] = soft_spearman(start[scored_rows], scored_rows)
         unit_steps = torch.ones(len(start), dtype=torch.long, device=start.device)
         return layout.weights(start), scores, unit_steps
 
