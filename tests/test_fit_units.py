@@ -52,6 +52,50 @@ def test_chunking_does_not_change_results(planted_units):
     np.testing.assert_allclose(whole.scores, chunked.scores, atol=1e-6)
 
 
+@pytest.fixture
+def two_torch_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_chunks_side_by_side_give_the_results_of_chunks_one_by_one(
+    planted_units, two_torch_threads, monkeypatch
+):
+    import mlem_neuro.core.fit as fit_module
+
+    features, Y, units = planted_units
+    settings = dict(
+        cv=3, random_state=0, n_repeats=2, units_per_chunk=4, dtype="float64", verbose=True
+    )
+    assert fit_module.chunks_side_by_side(torch.device("cpu")) == 2
+    side_by_side = fit_units(features, Y, units, **settings)
+    assert torch.get_num_threads() == 2  # restored after the fit's single-threaded chunks
+    monkeypatch.setattr(fit_module, "CPU_CHUNKS_SIDE_BY_SIDE", 1)
+    one_by_one = fit_units(features, Y, units, **settings)
+    np.testing.assert_allclose(side_by_side.scores, one_by_one.scores, atol=1e-9)
+    np.testing.assert_allclose(side_by_side.importances, one_by_one.importances, atol=1e-9)
+    np.testing.assert_allclose(side_by_side.metrics, one_by_one.metrics, atol=1e-9)
+    assert side_by_side.scores[:10].min() > 0.5
+
+
+def test_an_error_in_a_chunk_side_by_side_reaches_the_caller(
+    planted_units, two_torch_threads, monkeypatch
+):
+    import mlem_neuro.core.fit as fit_module
+
+    features, Y, units = planted_units
+
+    def failing_fit_chunk(self, members, neural, progress):
+        raise MemoryError("chunk too large")
+
+    monkeypatch.setattr(fit_module._ChunkFit, "_fit_chunk", failing_fit_chunk)
+    with pytest.raises(MemoryError, match="chunk too large"):
+        fit_units(features, Y, units, random_state=0, units_per_chunk=2)
+    assert torch.get_num_threads() == 2
+
+
 def test_in_sample_scores_are_exact_spearman_over_all_pairs(planted_units):
     features, Y, units = planted_units
     results = fit_units(features, Y, units[:2], random_state=0, n_repeats=0)

@@ -27,16 +27,17 @@ __all__ = [
 BYTES_PER_CHUNK = 1 << 30
 
 
-def chunk_budget(device):
+def chunk_budget(device, side_by_side=1):
     """Working memory for one chunk of units, in bytes.
 
-    1 GiB on the CPU; on a GPU a quarter of the memory free when the fit
-    starts (at least 256 MiB). GPU steps cost about the same for few or many
-    units, so fewer, larger chunks are faster there.
+    1 GiB on the CPU, shared by the chunks fitted side by side; on a GPU a
+    quarter of the memory free when the fit starts (at least 256 MiB). GPU
+    steps cost about the same for few or many units, so fewer, larger chunks
+    are faster there.
     """
     device = torch.device(device)
     if device.type != "cuda":
-        return BYTES_PER_CHUNK
+        return BYTES_PER_CHUNK // side_by_side
     free, _ = torch.cuda.mem_get_info(device)
     return max(BYTES_PER_CHUNK // 4, free // 4)
 
@@ -58,9 +59,10 @@ def _bytes_per_row(n_pairs, n_stimuli, widest, dtype):
     return element_bytes * elements + 36 * n_pairs
 
 
-def rows_per_chunk(n_pairs, n_stimuli, dtype, device):
+def rows_per_chunk(n_pairs, n_stimuli, dtype, device, side_by_side=1):
     """How many unit-rows (units times permuted orders) fit in one chunk's budget."""
-    return max(1, chunk_budget(device) // _bytes_per_row(n_pairs, n_stimuli, 0, dtype))
+    budget = chunk_budget(device, side_by_side)
+    return max(1, budget // _bytes_per_row(n_pairs, n_stimuli, 0, dtype))
 
 
 @dataclasses.dataclass
@@ -82,7 +84,9 @@ class UnitChunk:
     mask: np.ndarray
 
 
-def plan_chunks(columns, n_pairs, n_stimuli, units_per_chunk, device, dtype, orders_per_unit=1):
+def plan_chunks(
+    columns, n_pairs, n_stimuli, units_per_chunk, device, dtype, orders_per_unit=1, side_by_side=1
+):
     """Split the units into chunks of similar size that fit the memory budget.
 
     Parameters
@@ -96,6 +100,8 @@ def plan_chunks(columns, n_pairs, n_stimuli, units_per_chunk, device, dtype, ord
     dtype : torch dtype
     orders_per_unit : int
         1 + permutations: every unit is fitted once per order of the stimuli.
+    side_by_side : int
+        Chunks fitted at the same time, which share the budget.
 
     Returns
     -------
@@ -104,7 +110,7 @@ def plan_chunks(columns, n_pairs, n_stimuli, units_per_chunk, device, dtype, ord
     widest = max(len(unit) for unit in columns)
     if units_per_chunk is None:
         per_unit = _bytes_per_row(n_pairs, n_stimuli, widest, dtype) * orders_per_unit
-        units_per_chunk = max(1, chunk_budget(device) // per_unit)
+        units_per_chunk = max(1, chunk_budget(device, side_by_side) // per_unit)
     chunks = size_sorted_chunks(columns, units_per_chunk * widest)
     return [UnitChunk(*chunk) for chunk in chunks]
 

@@ -1,8 +1,11 @@
 """fit_units: one MLEM metric per unit, all units batched, with optional cross-validation."""
 
+import contextlib
 import logging
 import math
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -189,6 +192,31 @@ class RandomStreams:
         return torch.Generator().manual_seed(seed)
 
 
+#: Chunks fitted at the same time on a CPU with several threads, each on its share of them.
+#: PyTorch runs an operation without the interpreter lock, so while one chunk computes the
+#: other runs the Python between its operations (small ones, in the optimiser's loop): on
+#: 2 cores, 1.25x faster than one chunk on both threads.
+CPU_CHUNKS_SIDE_BY_SIDE = 2
+
+
+def chunks_side_by_side(device):
+    """How many chunks to fit at the same time on ``device``."""
+    if device.type != "cpu" or torch.get_num_threads() < 2:
+        return 1
+    return CPU_CHUNKS_SIDE_BY_SIDE
+
+
+@contextlib.contextmanager
+def _torch_threads(n_threads):
+    """Run torch's CPU operations on ``n_threads`` threads, then restore the setting."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 class _ChunkFit:
     """The chunk loop of :func:`fit_units`: fit, score and collect every chunk of units."""
 
@@ -203,7 +231,8 @@ class _ChunkFit:
         self.terms = problem.terms(layout).to(device, self.dtype)
         self.settings = TrainingSettings.from_options(options, layout)
         self.streams = RandomStreams(generator)
-        self.scratch = ScratchBuffers()
+        self.side_by_side = chunks_side_by_side(device)
+        self._thread = threading.local()  # each chunk fitted side by side has its buffers
 
     def run(self, folds, permutations, generalize, checkpoint, cross_validated):
         problem = self.problem
@@ -256,13 +285,40 @@ class _ChunkFit:
         )
         progress.advance(sum(len(self._members(chunk)) for chunk in chunks[:done]) * len(folds))
         try:
-            for index in range(done, len(chunks)):
-                members, neural = self._distances(chunks[index])
-                self._fit_chunk(members, neural, progress)
+            for index, members in self._fit_chunks(chunks, range(done, len(chunks)), progress):
                 if store is not None:
                     store.save(index, self.collector.snapshot(members))
         finally:
             progress.close()
+
+    def _fit_chunks(self, chunks, indices, progress):
+        """Fit the chunks ``indices``; yield each index and its units, in order.
+
+        Chunks run side by side (see :data:`CPU_CHUNKS_SIDE_BY_SIDE`) when
+        there are several. Each draws its random numbers from its own
+        generators (:class:`RandomStreams`) and writes only its own units'
+        results, so the order they finish in changes nothing.
+        """
+
+        def fit(index):
+            members, neural = self._distances(chunks[index])
+            self._fit_chunk(members, neural, progress)
+            return members
+
+        side_by_side = min(self.side_by_side, len(indices))
+        if side_by_side == 1:
+            for index in indices:
+                yield index, fit(index)
+            return
+        threads = max(1, torch.get_num_threads() // side_by_side)
+        with _torch_threads(threads), ThreadPoolExecutor(side_by_side) as pool:
+            futures = [pool.submit(fit, index) for index in indices]
+            try:
+                for index, future in zip(indices, futures):
+                    yield index, future.result()
+            finally:
+                for future in futures:
+                    future.cancel()
 
     def _plan(self):
         """The chunks of units; one chunk (None) for a precomputed distance matrix."""
@@ -276,6 +332,7 @@ class _ChunkFit:
             self.device,
             self.dtype,
             orders_per_unit=len(self.orders),
+            side_by_side=self.side_by_side,
         )
 
     def importance_pairs(self):
@@ -322,8 +379,12 @@ class _ChunkFit:
         neural = neural.masked_fill(directionless[:, None], 0.0)  # fitted as flat, reported NaN
         self.collector.directionless[members] = directionless.cpu().numpy()
         self.collector.flat[members] = (neural.amax(dim=1) == neural.amin(dim=1)).cpu().numpy()
-        ranker = SubsetRanks(neural, self.scratch)
-        rows = rows_per_chunk(neural.shape[1], self.problem.n_stimuli, neural.dtype, self.device)
+        if not hasattr(self._thread, "scratch"):
+            self._thread.scratch = ScratchBuffers()
+        ranker = SubsetRanks(neural, self._thread.scratch)
+        rows = rows_per_chunk(
+            neural.shape[1], self.problem.n_stimuli, neural.dtype, self.device, self.side_by_side
+        )
         block = max(1, min(len(self.orders), rows // len(members)))
         for start in range(0, len(self.orders), block):
             # Rows are unit-major: row u * n_orders_in_block + k is unit u under order k.
