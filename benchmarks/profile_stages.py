@@ -4,7 +4,9 @@ Runs the searchlight benchmark's data (MNI152 3 mm slab, 96 stimuli, 8 binary
 features, 6 mm spheres) under cProfile and prints the cumulative seconds of
 each stage of ``fit_units``. Profiling adds overhead (about 30%), so the
 stages are for comparing, and the timings of record come from
-bench_searchlight.py. Run it with ``PYTHONPATH`` pointing at an older checkout
+bench_searchlight.py. cProfile sees only the thread it runs in, so chunks
+are fitted one by one here, not side by side as ``fit_units`` does on a
+multi-core CPU. Run it with ``PYTHONPATH`` pointing at an older checkout
 to profile that version the same way.
 
 Usage::
@@ -20,6 +22,7 @@ import warnings
 import torch
 from bench_searchlight import brain_mask, fold_setting, planted_data
 
+import mlem_neuro.core.fit
 from mlem_neuro.fmri import searchlight
 
 #: (stage, file, function): cumulative time of that function; absent in a version: "-".
@@ -56,6 +59,7 @@ def main():
     parser.add_argument("--cv", default="auto")
     args = parser.parse_args()
     torch.set_num_threads(2)
+    mlem_neuro.core.fit.CPU_CHUNKS_SIDE_BY_SIDE = 1  # versions without it ignore this
     warnings.simplefilter("ignore", UserWarning)
     mask, mask_img = brain_mask(3, args.max_spheres)
     patterns, features, _ = planted_data(mask, mask_img.affine, 96, 8)
