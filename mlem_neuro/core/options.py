@@ -74,8 +74,10 @@ class FitOptions:
         seed.
     units_per_chunk : int or None
         Units fitted together; None picks as many as fit in about 1 GiB of
-        working memory on the CPU and in a quarter of the free memory on a
-        GPU. Lower it if memory runs out; results do not depend on it.
+        working memory on the CPU (shared by the two chunks a multi-core CPU
+        fits side by side, each on half of torch's threads) and in a quarter
+        of the free memory on a GPU. Lower it if memory runs out; results do
+        not depend on it.
     pairs_per_batch : "auto" or int
         Pairs per optimisation step. "auto" grows the batch until
         correlations between feature distances are stable across draws (the
