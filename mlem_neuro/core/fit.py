@@ -404,7 +404,7 @@ class _ChunkFit:
         if self.options.method == "mlem":
             weights, best, unit_steps = fit_metrics(
                 self.terms[train],
-                ranker.standardised(block_index[:, train]),
+                ranker.standardised(self._pairs_under_orders(block_index, train)),
                 settings,
                 self.pairs_per_batch,
                 self.streams.generator(fold, "training"),
@@ -415,7 +415,7 @@ class _ChunkFit:
             )
         else:
             weights, best, unit_steps = self._regress(ranker, block_index, train)
-        ranks = ranker.standardised(block_index[:, test])
+        ranks = ranker.standardised(self._pairs_under_orders(block_index, test))
         baseline, importance, spread = self._score(
             weights, self.evaluations[fold], ranks, self.streams.generator(fold, "importance")
         )
@@ -435,6 +435,17 @@ class _ChunkFit:
         collector.store_null(
             fold, members, start, baseline.reshape(shape), importance.reshape(*shape, -1)
         )
+
+    def _pairs_under_orders(self, block_index, pairs):
+        """Pool positions whose distances ``pairs`` take under each order of the block.
+
+        Long tensor of shape (n_orders_in_block, n_pairs), written into this
+        thread's reused buffer (with 1,000 permutations it has millions of
+        entries per fold): valid until the next call.
+        """
+        shape = (len(block_index), len(pairs))
+        buffer = self._thread.scratch.get("pairs", shape, torch.long, block_index.device)
+        return torch.gather(block_index, 1, pairs.expand(shape), out=buffer)
 
     def _regress(self, ranker, block_index, train):
         """The least-squares baseline's metrics, their exact training scores, one step each."""

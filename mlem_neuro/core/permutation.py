@@ -215,7 +215,7 @@ class SubsetRanks:
         counter = torch.int16 if n_pairs < 2**15 else torch.int32
         device, scratch = pairs.device, self.scratch
         sorted_shape = (n_units, n_subsets, n_pairs)
-        inside = torch.zeros(n_subsets, n_pairs, dtype=counter, device=device)
+        inside = scratch.get("inside", (n_subsets, n_pairs), counter, device).zero_()
         inside.scatter_(1, pairs, 1)
         member = torch.gather(
             inside.expand(sorted_shape),
