@@ -37,7 +37,7 @@ def test_permutation_order_errors():
         permutation_orders(3, 10)
 
 
-@pytest.mark.parametrize("ties", ["none", "every unit", "one unit"])
+@pytest.mark.parametrize("ties", ["none", "every unit", "one unit", "constant unit"])
 @pytest.mark.parametrize("size", [10, 40])  # sorted directly / counted over the pool
 def test_subset_ranks_match_scipy(ties, size):
     generator = torch.Generator().manual_seed(0)
@@ -46,12 +46,16 @@ def test_subset_ranks_match_scipy(ties, size):
         neural = torch.randint(0, 8, (3, 45), generator=generator).double()
     if ties == "one unit":  # tied units are ranked apart from the others
         neural[1] = torch.randint(0, 8, (45,), generator=generator).double()
+    if ties == "constant unit":  # one run of every pair: standardised to zeros, not NaN
+        neural[2] = 0.5
     subsets = torch.stack([torch.randperm(45, generator=generator)[:size] for _ in range(4)])
     ranks = SubsetRanks(neural).standardised(subsets).reshape(3, len(subsets), size)
     for unit in range(3):
         for index, subset in enumerate(subsets):
-            expected = scipy.stats.rankdata(neural[unit, subset].numpy())
-            expected = (expected - expected.mean()) / np.linalg.norm(expected - expected.mean())
+            centred = scipy.stats.rankdata(neural[unit, subset].numpy())
+            centred -= centred.mean()
+            norm = np.linalg.norm(centred)
+            expected = centred / norm if norm else centred
             np.testing.assert_allclose(ranks[unit, index].numpy(), expected, atol=1e-12)
     whole = torch.stack([torch.randperm(45, generator=generator) for _ in range(2)])
     full = SubsetRanks(neural).standardised(whole).reshape(3, 2, 45)
