@@ -379,9 +379,7 @@ class _ChunkFit:
         neural = neural.masked_fill(directionless[:, None], 0.0)  # fitted as flat, reported NaN
         self.collector.directionless[members] = directionless.cpu().numpy()
         self.collector.flat[members] = (neural.amax(dim=1) == neural.amin(dim=1)).cpu().numpy()
-        if not hasattr(self._thread, "scratch"):
-            self._thread.scratch = ScratchBuffers()
-        ranker = SubsetRanks(neural, self._thread.scratch)
+        ranker = SubsetRanks(neural, self._scratch)
         rows = rows_per_chunk(
             neural.shape[1], self.problem.n_stimuli, neural.dtype, self.device, self.side_by_side
         )
@@ -393,6 +391,13 @@ class _ChunkFit:
                 progress.start_fold(fold)
                 self._fit_fold(ranker, members, start, block_index, fold, train, test, progress)
                 progress.advance(len(members) * len(block_index))
+
+    @property
+    def _scratch(self):
+        """The reused buffers of the calling thread (chunks fitted side by side need their own)."""
+        if not hasattr(self._thread, "scratch"):
+            self._thread.scratch = ScratchBuffers()
+        return self._thread.scratch
 
     def _fit_fold(self, ranker, members, start, block_index, fold, train, test, progress):
         settings, collector = self.settings, self.collector
@@ -444,13 +449,14 @@ class _ChunkFit:
         entries per fold): valid until the next call.
         """
         shape = (len(block_index), len(pairs))
-        buffer = self._thread.scratch.get("pairs", shape, torch.long, block_index.device)
+        buffer = self._scratch.get("pairs", shape, torch.long, block_index.device)
         return torch.gather(block_index, 1, pairs.expand(shape), out=buffer)
 
     def _regress(self, ranker, block_index, train):
         """The least-squares baseline's metrics, their exact training scores, one step each."""
         options = self.options
-        neural = ranker.neural[:, block_index[:, train]].reshape(-1, len(train))
+        pairs = self._pairs_under_orders(block_index, train)
+        neural = ranker.neural[:, pairs].reshape(-1, len(train))
         weights = fit_regression(
             self.terms[train],
             neural,
@@ -458,7 +464,7 @@ class _ChunkFit:
             nonnegative=options.method == "nnls",
             squared=options.distance == "euclidean",
         )
-        ranks = ranker.standardised(block_index[:, train])
+        ranks = ranker.standardised(pairs)
         scores = EvaluationPairs(self.terms[train]).scores(weights, ranks)
         return weights, scores, torch.ones(len(weights), dtype=torch.long, device=weights.device)
 

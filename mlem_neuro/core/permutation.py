@@ -17,7 +17,13 @@ import math
 import numpy as np
 import torch
 
-from .ranking import rankdata, sort_rows, standardise_rows, tied_run_bounds
+from .ranking import (
+    rankdata,
+    sort_rows,
+    sorted_average_ranks,
+    standardise_rows,
+    tied_run_bounds,
+)
 
 __all__ = [
     "permutation_orders",
@@ -152,7 +158,7 @@ class SubsetRanks:
         Neural distances of the pool's pairs, one row per unit.
     scratch : ScratchBuffers, optional
         Where the counting keeps its large temporaries; share one between the
-        chunks of a fit.
+        chunks a thread fits.
     """
 
     def __init__(self, neural, scratch=None):
@@ -179,11 +185,9 @@ class SubsetRanks:
     @functools.cached_property
     def all_ranks(self):
         """Standardised average ranks over the whole pool, shape (n_units, n_pairs)."""
-        ranks = self.position.to(self.dtype) + 1
-        if len(self.tied):
-            runs = (self.run_first + self.run_last).to(self.dtype) / 2 + 1
-            ranks[self.tied] = runs.gather(1, self.position[self.tied])
-        return standardise_rows(ranks)
+        runs = (self.tied, self.run_first, self.run_last)
+        sorted_ranks = sorted_average_ranks(self.position.shape, *runs, self.dtype)
+        return standardise_rows(sorted_ranks.gather(1, self.position))
 
     def standardised(self, pairs):
         """Ranks within each subset, centred and of unit norm.

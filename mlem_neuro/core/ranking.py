@@ -59,27 +59,25 @@ def sort_rows(values, descending=False):
     return values.gather(1, order), order
 
 
-def _run_bounds(sorted_values):
-    """First and last position of the run of equal values each item belongs to.
+def sorted_average_ranks(shape, tied, first, last, dtype):
+    """Average ranks of each row's items in sorted order: 1 ... n, a tied run sharing its mean.
 
     Parameters
     ----------
-    sorted_values : tensor of shape (n_rows, n_items)
-        Values sorted along the last axis.
+    shape : (n_rows, n_items)
+    tied, first, last : long tensors
+        From :func:`tied_run_bounds`: the rows with ties and their runs.
+    dtype : torch dtype
 
     Returns
     -------
-    first, last : long tensors of shape (n_rows, n_items)
-        Read-only: without ties both are views of one ``arange``.
+    tensor of shape (n_rows, n_items)
     """
-    n_rows, n_items = sorted_values.shape
-    position = torch.arange(n_items, device=sorted_values.device).expand(n_rows, n_items)
-    rows, tied_first, tied_last = tied_run_bounds(sorted_values)
-    if not len(rows):
-        return position, position
-    first, last = position.clone(), position.clone()
-    first[rows], last[rows] = tied_first, tied_last
-    return first, last
+    n_rows, n_items = shape
+    ranks = torch.arange(1, n_items + 1, dtype=dtype, device=first.device).repeat(n_rows, 1)
+    if len(tied):
+        ranks[tied] = (first + last).to(dtype) / 2 + 1
+    return ranks
 
 
 def tied_run_bounds(sorted_values):
@@ -125,8 +123,8 @@ def rankdata(values):
         float64), as :func:`scipy.stats.rankdata` with ``method="average"``.
     """
     sorted_values, order = sort_rows(values)
-    first, last = _run_bounds(sorted_values)
-    sorted_ranks = (first + last).to(values.dtype) / 2 + 1
+    runs = tied_run_bounds(sorted_values)
+    sorted_ranks = sorted_average_ranks(values.shape, *runs, values.dtype)
     return torch.empty_like(sorted_ranks).scatter_(1, order, sorted_ranks)
 
 
